@@ -1,0 +1,137 @@
+# cython: language_level=3
+# The C-level contract of lepton's native core (see the Design block in _core.pyx).
+# Every kernel is `noexcept nogil`, takes raw pointers (never memoryview slices, which would
+# touch refcounts inside prange), and is tagged IN / OUT.  Kernels that can fail return an
+# int status (0 ok, -1 out of memory); nothing here raises.
+from cython cimport floating
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from "_lepton.h" nogil:
+    int lepton_openmp_enabled()
+    int lepton_omp_max_threads()
+    int lepton_omp_num_procs()
+    int lepton_omp_thread_num()
+    int lepton_openmp_version()
+    const char* lepton_isa_name()
+    const char* lepton_cflags()
+    const char* lepton_compiler()
+    int lepton_cpu_isa_mask()
+    void* lepton_tls_buffer(int slot, size_t nbytes)
+    # GEMM blocking table (one place: _lepton.h)
+    const int MR_F32 "LEPTON_MR_F32"
+    const int NR_F32 "LEPTON_NR_F32"
+    const int KC_F32 "LEPTON_KC_F32"
+    const int MC_F32 "LEPTON_MC_F32"
+    const int NC_F32 "LEPTON_NC_F32"
+    const int MR_F64 "LEPTON_MR_F64"
+    const int NR_F64 "LEPTON_NR_F64"
+    const int KC_F64 "LEPTON_KC_F64"
+    const int MC_F64 "LEPTON_MC_F64"
+    const int NC_F64 "LEPTON_NC_F64"
+    void ukr_f32 "lepton_ukr_f32"(Py_ssize_t kc, const float* a, const float* b, float* c,
+                                  Py_ssize_t ldc, float alpha, float beta, const float* bias)
+    void ukr_f64 "lepton_ukr_f64"(Py_ssize_t kc, const double* a, const double* b, double* c,
+                                  Py_ssize_t ldc, double alpha, double beta, const double* bias)
+
+# TLS scratch slots (lepton_tls_buffer): 0 = packed A, 1 = packed B, 2-3 free for kernels.
+cdef enum:
+    TLS_PACK_A = 0
+    TLS_PACK_B = 1
+
+# Codes shared by the kernels and the Python layer (lepton._names maps strings to them).
+cpdef enum Activation:
+    ACT_IDENTITY = 0
+    ACT_SIGMOID = 1
+    ACT_TANH = 2
+    ACT_RELU = 3
+    ACT_LEAKY_RELU = 4
+    ACT_ELU = 5
+    ACT_GELU = 6
+    ACT_SOFTPLUS = 7
+    ACT_SOFTMAX = 8
+
+cpdef enum Loss:
+    LOSS_SOFTMAX_CE = 0
+    LOSS_BCE_LOGITS = 1
+    LOSS_MSE = 2
+    LOSS_MAE = 3
+    LOSS_HUBER = 4
+
+cpdef enum Optimizer:
+    OPT_SGD = 0
+    OPT_MOMENTUM = 1
+    OPT_NESTEROV = 2
+    OPT_ADAM = 3
+    OPT_ADAMW = 4
+
+# ---------------------------------------------------------------- GEMM (_gemm.pxi)
+cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+               floating alpha, const floating* a, Py_ssize_t lda,   # IN
+               const floating* b, Py_ssize_t ldb, floating beta,    # IN
+               floating* c, Py_ssize_t ldc,                         # IN/OUT
+               const floating* bias,                                # IN, may be NULL
+               int n_threads) noexcept nogil
+
+# ---------------------------------------------------------------- elementwise (_kernels.pxi)
+# a = f(z) elementwise (softmax: row-wise).  a may alias z.  param: leaky_relu slope,
+# elu alpha (ignored by the others).
+cdef void act_forward(int act, Py_ssize_t rows, Py_ssize_t cols,
+                      const floating* z,                          # IN  rows x cols
+                      floating* a,                                # OUT rows x cols
+                      double param, int n_threads) noexcept nogil
+
+# dz = da * f'(z) (softmax: dz_ij = a_ij * (da_ij - sum_k da_ik a_ik)).  Needs z and/or
+# a = f(z) depending on the activation; dz may alias da.
+cdef void act_backward(int act, Py_ssize_t rows, Py_ssize_t cols,
+                       const floating* z, const floating* a,      # IN  rows x cols
+                       const floating* da,                        # IN  rows x cols
+                       floating* dz,                              # OUT rows x cols
+                       double param, int n_threads) noexcept nogil
+
+# Returns scale * L and, if dz != NULL, writes dz = scale * dL/dz, where z is the
+# pre-activation of the output layer for LOSS_SOFTMAX_CE / LOSS_BCE_LOGITS (logits; the
+# softmax / sigmoid is fused in, stable for any |z|) and the prediction for the regression
+# losses.  L = (1/rows) * sum_i w_i * l_i, with w = sw (NULL: all ones) and l_i =
+#   SOFTMAX_CE: -sum_j y_ij log softmax(z_i)_j        BCE_LOGITS: sum_j bce(z_ij, y_ij)
+#   MSE: mean_j (z_ij - y_ij)^2   MAE: mean_j |z_ij - y_ij|   HUBER(delta=param): mean_j huber
+cdef double loss_grad(int loss, Py_ssize_t rows, Py_ssize_t cols,
+                      const floating* z,                          # IN  rows x cols
+                      const floating* y,                          # IN  rows x cols
+                      const floating* sw,                         # IN  rows, may be NULL
+                      floating* dz,                               # OUT rows x cols, may be NULL
+                      double param, double scale, int n_threads) noexcept nogil
+
+# out_j = sum_i x_ij, rows summed in a fixed order (bitwise identical for any thread count).
+cdef void col_sum(Py_ssize_t rows, Py_ssize_t cols,
+                  const floating* x,                              # IN  rows x cols
+                  floating* out,                                  # OUT cols
+                  int n_threads) noexcept nogil
+
+# sum_i x_i^2 in double, fixed-size chunks combined in a fixed order.
+cdef double sq_norm(Py_ssize_t n, const floating* x, int n_threads) noexcept nogil
+
+# ---------------------------------------------------------------- optimizers, dropout (_optim.pxi)
+# One fused pass over the flat parameter buffer.  g' = grad_scale * g + l2 * w (l2 on
+# weights only: is_weight[i] != 0; NULL = every entry is a weight), then
+#   SGD: w -= lr g'       MOMENTUM: m = mu m - lr g'; w += m
+#   NESTEROV: m = mu m - lr g'; w += mu m - lr g'
+#   ADAM/ADAMW: m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
+#               w -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)     (t >= 1)
+#   ADAMW (and any optimizer with weight_decay > 0) first applies w -= lr * weight_decay * w
+#   to weights only (decoupled decay).
+cdef void optim_step(int opt, Py_ssize_t n,
+                     floating* w,                                 # IN/OUT n
+                     const floating* g,                           # IN  n
+                     floating* m, floating* v,                    # IN/OUT n (state; v Adam only)
+                     const unsigned char* is_weight,              # IN  n, may be NULL
+                     double lr, double momentum, double beta1, double beta2, double eps,
+                     double l2, double weight_decay, double grad_scale, long long t,
+                     int n_threads) noexcept nogil
+
+# Inverted dropout in place: x_ij *= keep_ij / (1 - rate), keep_ij = (u >= rate) with u
+# uniform from Philox4x32-10 keyed by (seed, step, layer, i*cols + j): the same mask for any
+# thread count, recomputed (not stored) in backward by calling this again on the gradient.
+cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
+                        floating* x,                              # IN/OUT rows x cols
+                        double rate, uint64_t seed, uint64_t step, uint32_t layer,
+                        int n_threads) noexcept nogil

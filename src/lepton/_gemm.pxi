@@ -1,0 +1,237 @@
+# GEMM, laid out like BLIS: JC -> PC -> pack B -> IC -> pack A -> JR/IR -> micro-kernel.
+# Threads split C into disjoint 2-D blocks (over the IC/JR loops), never over k, so each
+# element is accumulated in the same order for any thread count: bitwise-identical results.
+# Included by _core.pyx.
+
+cdef enum:
+    # Below this many flops a parallel region costs more than it saves (~2-5 MFLOP here).
+    GEMM_PARALLEL_MIN_FLOPS = 3000000
+    # Each extra thread must get at least this many flops.
+    GEMM_FLOPS_PER_THREAD = 1500000
+
+
+cdef inline Py_ssize_t _min(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return (a + b - 1) // b
+
+
+cdef void pack_a(bint trans, Py_ssize_t mc, Py_ssize_t kc,
+                 const floating* a, Py_ssize_t lda,      # IN: op(A) block origin
+                 floating* out, int mr) noexcept nogil:  # OUT: ceil(mc/mr) panels kc x mr
+    """out[panel][p][r] = op(A)[panel*mr + r, p], zero-padded past mc."""
+    cdef Py_ssize_t ir, ir_i, r, p, rows
+    cdef floating* panel
+    cdef const floating* src
+    for ir_i in range(_ceil_div(mc, mr)):
+        ir = ir_i * mr
+        rows = _min(mr, mc - ir)
+        panel = out + ir * kc
+        if trans:  # op(A)[i, p] = a[p*lda + i]: rows are contiguous in memory
+            for p in range(kc):
+                src = a + p * lda + ir
+                for r in range(rows):
+                    panel[p * mr + r] = src[r]
+                for r in range(rows, mr):
+                    panel[p * mr + r] = 0
+        else:      # op(A)[i, p] = a[i*lda + p]
+            for r in range(rows):
+                src = a + (ir + r) * lda
+                for p in range(kc):
+                    panel[p * mr + r] = src[p]
+            for r in range(rows, mr):
+                for p in range(kc):
+                    panel[p * mr + r] = 0
+
+
+cdef void pack_b(bint trans, Py_ssize_t kc, Py_ssize_t nc,
+                 const floating* b, Py_ssize_t ldb,      # IN: op(B) block origin
+                 floating* out, int nr) noexcept nogil:  # OUT: ceil(nc/nr) panels kc x nr
+    """out[panel][p][c] = op(B)[p, panel*nr + c], zero-padded past nc."""
+    cdef Py_ssize_t jr, jr_i, c, p, cols
+    cdef floating* panel
+    cdef const floating* src
+    for jr_i in range(_ceil_div(nc, nr)):
+        jr = jr_i * nr
+        cols = _min(nr, nc - jr)
+        panel = out + jr * kc
+        if trans:  # op(B)[p, j] = b[j*ldb + p]
+            for c in range(cols):
+                src = b + (jr + c) * ldb
+                for p in range(kc):
+                    panel[p * nr + c] = src[p]
+            for c in range(cols, nr):
+                for p in range(kc):
+                    panel[p * nr + c] = 0
+        else:      # op(B)[p, j] = b[p*ldb + j]: columns are contiguous
+            for p in range(kc):
+                src = b + p * ldb + jr
+                for c in range(cols):
+                    panel[p * nr + c] = src[c]
+                for c in range(cols, nr):
+                    panel[p * nr + c] = 0
+
+
+cdef inline void ukr(Py_ssize_t kc, const floating* a, const floating* b, floating* c,
+                     Py_ssize_t ldc, floating alpha, floating beta,
+                     const floating* bias) noexcept nogil:
+    """C[MR x NR] := alpha * Apanel @ Bpanel + beta * C + bias (C micro-kernel, _lepton.h)."""
+    if floating is float:
+        ukr_f32(kc, a, b, c, ldc, alpha, beta, bias)
+    else:
+        ukr_f64(kc, a, b, c, ldc, alpha, beta, bias)
+
+
+cdef void macro_kernel(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, floating alpha,
+                       const floating* pa, const floating* pb,   # IN: packed panels
+                       floating beta, floating* c, Py_ssize_t ldc,  # IN/OUT
+                       const floating* bias, int mr, int nr) noexcept nogil:
+    """C[mc x nc] := alpha * packedA @ packedB + beta * C + bias; edge tiles via a temp tile."""
+    cdef Py_ssize_t ir, ir_i, jr, jr_i, i, j, rows, cols
+    cdef floating tile[16 * 64]   # >= MR*NR for every ISA level in _lepton.h
+    cdef floating* ct
+    cdef const floating* bj
+    for jr_i in range(_ceil_div(nc, nr)):
+        jr = jr_i * nr
+        cols = _min(nr, nc - jr)
+        bj = bias + jr if bias != NULL else NULL
+        for ir_i in range(_ceil_div(mc, mr)):
+            ir = ir_i * mr
+            rows = _min(mr, mc - ir)
+            ct = c + ir * ldc + jr
+            if rows == mr and cols == nr:
+                ukr(kc, pa + ir * kc, pb + jr * kc, ct, ldc, alpha, beta, bj)
+            else:
+                ukr(kc, pa + ir * kc, pb + jr * kc, tile, nr, alpha, <floating>0, <floating*>NULL)
+                for i in range(rows):
+                    for j in range(cols):
+                        if beta == 0:
+                            ct[i * ldc + j] = tile[i * nr + j]
+                        else:
+                            ct[i * ldc + j] = tile[i * nr + j] + beta * ct[i * ldc + j]
+                        if bj != NULL:
+                            ct[i * ldc + j] += bj[j]
+
+
+cdef int gemm_serial(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                     floating alpha, const floating* a, Py_ssize_t lda,
+                     const floating* b, Py_ssize_t ldb, floating beta,
+                     floating* c, Py_ssize_t ldc, const floating* bias) noexcept nogil:
+    """C := alpha * op(A) @ op(B) + beta * C + bias, on the calling thread; m, n, k >= 1."""
+    cdef int mr, nr
+    cdef Py_ssize_t kcb, mcb, ncb, jc, jc_i, pc, pc_i, ic, ic_i, nc, kc, mc
+    cdef floating* pa
+    cdef floating* pb
+    cdef floating beta_p
+    cdef const floating* bias_p
+    if floating is float:
+        mr, nr, kcb, mcb, ncb = MR_F32, NR_F32, KC_F32, MC_F32, NC_F32
+    else:
+        mr, nr, kcb, mcb, ncb = MR_F64, NR_F64, KC_F64, MC_F64, NC_F64
+    kcb = _min(kcb, k)
+    mcb = _min(mcb, _ceil_div(m, mr) * mr)
+    ncb = _min(ncb, _ceil_div(n, nr) * nr)
+    pa = <floating*>lepton_tls_buffer(TLS_PACK_A, mcb * kcb * sizeof(floating))
+    pb = <floating*>lepton_tls_buffer(TLS_PACK_B, ncb * kcb * sizeof(floating))
+    if pa == NULL or pb == NULL:
+        return -1
+    for jc_i in range(_ceil_div(n, ncb)):
+        jc = jc_i * ncb
+        nc = _min(ncb, n - jc)
+        for pc_i in range(_ceil_div(k, kcb)):
+            pc = pc_i * kcb
+            kc = _min(kcb, k - pc)
+            # beta and bias apply once, on the first k block; later blocks accumulate.
+            beta_p = beta if pc == 0 else <floating>1
+            bias_p = bias + jc if (pc == 0 and bias != NULL) else NULL
+            if trans_b:
+                pack_b(True, kc, nc, b + jc * ldb + pc, ldb, pb, nr)
+            else:
+                pack_b(False, kc, nc, b + pc * ldb + jc, ldb, pb, nr)
+            for ic_i in range(_ceil_div(m, mcb)):
+                ic = ic_i * mcb
+                mc = _min(mcb, m - ic)
+                if trans_a:
+                    pack_a(True, mc, kc, a + pc * lda + ic, lda, pa, mr)
+                else:
+                    pack_a(False, mc, kc, a + ic * lda + pc, lda, pa, mr)
+                macro_kernel(mc, nc, kc, alpha, pa, pb, beta_p, c + ic * ldc + jc, ldc,
+                             bias_p, mr, nr)
+    return 0
+
+
+cdef void scale_rows(Py_ssize_t m, Py_ssize_t n, floating beta, floating* c, Py_ssize_t ldc,
+                     const floating* bias) noexcept nogil:
+    """C := beta * C + bias (C := bias when beta == 0, never reading C)."""
+    cdef Py_ssize_t i, j
+    for i in range(m):
+        for j in range(n):
+            if beta == 0:
+                c[i * ldc + j] = 0
+            elif beta != 1:
+                c[i * ldc + j] *= beta
+            if bias != NULL:
+                c[i * ldc + j] += bias[j]
+
+
+cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+               floating alpha, const floating* a, Py_ssize_t lda,
+               const floating* b, Py_ssize_t ldb, floating beta,
+               floating* c, Py_ssize_t ldc, const floating* bias,
+               int n_threads) noexcept nogil:
+    """C := alpha * op(A) @ op(B) + beta * C (+ bias row); returns 0, or -1 if out of memory."""
+    cdef int mr, nr, nt, tm, tn, best_tm, t, failures = 0
+    cdef Py_ssize_t tiles_m, tiles_n, cost, best_cost, i0, i1, j0, j1, mt, nt_cols
+    cdef double flops
+    if m <= 0 or n <= 0:
+        return 0
+    if k <= 0 or alpha == 0:
+        scale_rows(m, n, beta, c, ldc, bias)
+        return 0
+    if floating is float:
+        mr, nr = MR_F32, NR_F32
+    else:
+        mr, nr = MR_F64, NR_F64
+    flops = 2.0 * m * n * k
+    nt = n_threads
+    if flops < GEMM_PARALLEL_MIN_FLOPS:
+        nt = 1
+    elif nt > flops / GEMM_FLOPS_PER_THREAD:
+        nt = <int>(flops / GEMM_FLOPS_PER_THREAD)
+    if nt <= 1:
+        return gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
+
+    # Split C into a tm x tn grid of whole MR/NR tiles minimising the largest block; on ties
+    # prefer splitting n (threads then share no packed B).
+    tiles_m = _ceil_div(m, mr)
+    tiles_n = _ceil_div(n, nr)
+    best_tm, best_cost = nt, -1
+    for tm in range(nt, 0, -1):
+        if nt % tm:
+            continue
+        tn = nt // tm
+        if tm > tiles_m or tn > tiles_n:
+            continue
+        cost = _ceil_div(tiles_m, tm) * _ceil_div(tiles_n, tn)
+        if best_cost < 0 or cost < best_cost:
+            best_tm, best_cost = tm, cost
+    if best_cost < 0:
+        return gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
+    tm = best_tm
+    tn = nt // tm
+    mt = _ceil_div(tiles_m, tm) * mr       # rows per block
+    nt_cols = _ceil_div(tiles_n, tn) * nr  # cols per block
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        i0 = (t // tn) * mt
+        j0 = (t % tn) * nt_cols
+        i1 = _min(i0 + mt, m)
+        j1 = _min(j0 + nt_cols, n)
+        if i0 < i1 and j0 < j1:
+            failures += gemm_serial(
+                trans_a, trans_b, i1 - i0, j1 - j0, k, alpha,
+                (a + i0 if trans_a else a + i0 * lda), lda,
+                (b + j0 * ldb if trans_b else b + j0), ldb, beta,
+                c + i0 * ldc + j0, ldc, (bias + j0 if bias != NULL else <floating*>NULL)) != 0
+    return -1 if failures else 0
