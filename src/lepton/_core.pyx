@@ -176,3 +176,6 @@ cdef int _gemm_call(bint ta, bint tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
         rc = gemm_(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc,
                    <const floating*>NULL, nt)
     return rc
+
+include "_kernels_stub.pxi"
+include "_train.pxi"
