@@ -8,6 +8,8 @@ cdef enum:
     GEMM_PARALLEL_MIN_FLOPS = 3000000
     # Each extra thread must get at least this many flops.
     GEMM_FLOPS_PER_THREAD = 1500000
+    # Transposing packs copy this many k-steps at a time so the panel being written stays in L1.
+    PACK_CHUNK = 16
 
 
 cdef inline Py_ssize_t _min(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
@@ -22,7 +24,7 @@ cdef void pack_a(bint trans, Py_ssize_t mc, Py_ssize_t kc,
                  const floating* a, Py_ssize_t lda,      # IN: op(A) block origin
                  floating* out, int mr) noexcept nogil:  # OUT: ceil(mc/mr) panels kc x mr
     """out[panel][p][r] = op(A)[panel*mr + r, p], zero-padded past mc."""
-    cdef Py_ssize_t ir, ir_i, r, p, rows
+    cdef Py_ssize_t ir, ir_i, r, p, p0, p0_i, p1, rows
     cdef floating* panel
     cdef const floating* src
     for ir_i in range(_ceil_div(mc, mr)):
@@ -36,35 +38,41 @@ cdef void pack_a(bint trans, Py_ssize_t mc, Py_ssize_t kc,
                     panel[p * mr + r] = src[r]
                 for r in range(rows, mr):
                     panel[p * mr + r] = 0
-        else:      # op(A)[i, p] = a[i*lda + p]
-            for r in range(rows):
-                src = a + (ir + r) * lda
-                for p in range(kc):
-                    panel[p * mr + r] = src[p]
-            for r in range(rows, mr):
-                for p in range(kc):
-                    panel[p * mr + r] = 0
+        else:      # op(A)[i, p] = a[i*lda + p]: a transpose, in p-chunks that stay in L1
+            for p0_i in range(_ceil_div(kc, PACK_CHUNK)):
+                p0 = p0_i * PACK_CHUNK
+                p1 = _min(p0 + PACK_CHUNK, kc)
+                for r in range(rows):
+                    src = a + (ir + r) * lda
+                    for p in range(p0, p1):
+                        panel[p * mr + r] = src[p]
+                for r in range(rows, mr):
+                    for p in range(p0, p1):
+                        panel[p * mr + r] = 0
 
 
 cdef void pack_b(bint trans, Py_ssize_t kc, Py_ssize_t nc,
                  const floating* b, Py_ssize_t ldb,      # IN: op(B) block origin
                  floating* out, int nr) noexcept nogil:  # OUT: ceil(nc/nr) panels kc x nr
     """out[panel][p][c] = op(B)[p, panel*nr + c], zero-padded past nc."""
-    cdef Py_ssize_t jr, jr_i, c, p, cols
+    cdef Py_ssize_t jr, jr_i, c, p, p0, p0_i, p1, cols
     cdef floating* panel
     cdef const floating* src
     for jr_i in range(_ceil_div(nc, nr)):
         jr = jr_i * nr
         cols = _min(nr, nc - jr)
         panel = out + jr * kc
-        if trans:  # op(B)[p, j] = b[j*ldb + p]
-            for c in range(cols):
-                src = b + (jr + c) * ldb
-                for p in range(kc):
-                    panel[p * nr + c] = src[p]
-            for c in range(cols, nr):
-                for p in range(kc):
-                    panel[p * nr + c] = 0
+        if trans:  # op(B)[p, j] = b[j*ldb + p]: a transpose, done in p-chunks that stay in L1
+            for p0_i in range(_ceil_div(kc, PACK_CHUNK)):
+                p0 = p0_i * PACK_CHUNK
+                p1 = _min(p0 + PACK_CHUNK, kc)
+                for c in range(cols):
+                    src = b + (jr + c) * ldb
+                    for p in range(p0, p1):
+                        panel[p * nr + c] = src[p]
+                for c in range(cols, nr):
+                    for p in range(p0, p1):
+                        panel[p * nr + c] = 0
         else:      # op(B)[p, j] = b[p*ldb + j]: columns are contiguous
             for p in range(kc):
                 src = b + p * ldb + jr
