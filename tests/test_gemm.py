@@ -18,6 +18,8 @@ SHAPES = [
     (BLOCK["MR"] + 1, BLOCK["KC"] + 1, BLOCK["NR"] + 1),
     (BLOCK["MC"] + 5, 2 * BLOCK["KC"] - 3, 2 * BLOCK["NR"] - 1),
     (37, 291, 53), (128, 784, 256), (128, 128, 10), (1000, 777, 513),
+    # few-row path (B streamed, not packed), including its parallel split
+    (1, 784, 256), (3, 300, 1001), (4, 5, 70), (5, 100, 40),
 ]
 
 
@@ -112,7 +114,8 @@ def test_nan_propagates_like_numpy():
 @pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
 def test_one_vs_two_threads_bitwise(ta, tb, dtype):
     rng = np.random.default_rng(4)
-    for m, k, n in [(128, 784, 256), (784, 128, 256), (300, 500, 7), (1000, 777, 513)]:
+    for m, k, n in [(128, 784, 256), (784, 128, 256), (300, 500, 7), (1000, 777, 513),
+                    (1, 784, 256), (3, 1000, 333)]:
         a, b = _operands(rng, m, k, n, ta, tb, dtype)
         one = lepton.gemm(a, b, trans_a=ta, trans_b=tb, n_threads=1)
         two = lepton.gemm(a, b, trans_a=ta, trans_b=tb, n_threads=2)
