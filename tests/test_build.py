@@ -93,3 +93,31 @@ def test_forcing_each_level(level):
     else:
         assert out.returncode == 0, out.stderr
         assert out.stdout.split() == [level, "90.0"]
+
+
+def test_serial_build_without_openmp(tmp_path):
+    """LEPTON_NO_OPENMP=1 builds serial kernels that still compute the same results."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "setup.py").exists():
+        pytest.skip("needs the source checkout")
+    for name in ("setup.py", "pyproject.toml", "README.md", "MANIFEST.in"):
+        shutil.copy(root / name, tmp_path / name)
+    shutil.copytree(root / "src", tmp_path / "src",
+                    ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    env = dict(os.environ, LEPTON_NO_OPENMP="1", LEPTON_ISA_BUILD="baseline")
+    out = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "building serial kernels" in out.stderr
+    code = ("import lepton, numpy as np; a = np.arange(12.0).reshape(3, 4); "
+            "print(lepton.openmp_enabled(), lepton.get_num_threads(), "
+            "np.array_equal(lepton.gemm(a, a.T, n_threads=4), a @ a.T))")
+    env = {k: v for k, v in os.environ.items() if k != "LEPTON_ISA"}
+    env["PYTHONPATH"] = str(tmp_path / "src")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "1", "True"]
