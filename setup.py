@@ -40,7 +40,7 @@ if IS_X86:
 else:
     ISA_FLAGS = {"baseline": []}
 
-COMMON_FLAGS = ["-O3", "-fno-math-errno", "-Wno-unused-function", "-Wno-unreachable-code"]
+COMMON_FLAGS = ["-O3", "-g0", "-fno-math-errno", "-Wno-unused-function", "-Wno-unreachable-code"]
 
 
 def _log(msg):

@@ -30,6 +30,16 @@ cdef extern from "_lepton.h" nogil:
     const int NC_F64 "LEPTON_NC_F64"
     void ukr_f32 "lepton_ukr_f32"(Py_ssize_t kc, const float* a, const float* b, float* c,
                                   Py_ssize_t ldc, float alpha, float beta, const float* bias)
+    const int GEMV_MAX_ROWS "LEPTON_GEMV_MAX_ROWS"
+    const int LEPTON_VBYTES
+    void gemv_f32 "lepton_gemv_f32"(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                                    const float* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                                    const float* b, Py_ssize_t ldb, float beta,
+                                    float* c, Py_ssize_t ldc, const float* bias)
+    void gemv_f64 "lepton_gemv_f64"(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, double alpha,
+                                    const double* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                                    const double* b, Py_ssize_t ldb, double beta,
+                                    double* c, Py_ssize_t ldc, const double* bias)
     void ukr_f64 "lepton_ukr_f64"(Py_ssize_t kc, const double* a, const double* b, double* c,
                                   Py_ssize_t ldc, double alpha, double beta, const double* bias)
 
@@ -72,3 +82,68 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
                const floating* bias,                                # IN, may be NULL
                int n_threads) noexcept nogil
 
+
+# ---------------------------------------------------------------- network (_train.pxi)
+# A network's shape and flat parameter layout: per Dense layer l, W_l (dims[l] x dims[l+1],
+# row-major) at w_off[l], then b_l (dims[l+1]) at b_off[l].  drop[l] is the dropout rate on
+# layer l's output (training only).  Pointers are owned by lepton._core.Net.
+cdef struct NetPlan:
+    int n_layers
+    Py_ssize_t* dims          # n_layers + 1
+    int* acts                 # Activation codes
+    double* act_param         # leaky_relu slope / elu alpha
+    double* drop
+    unsigned char* use_bias
+    Py_ssize_t* w_off
+    Py_ssize_t* b_off
+    Py_ssize_t n_params
+    Py_ssize_t max_width      # max(dims[1:])
+
+# A loss + optimizer configuration and the workspace layout (element offsets, for
+# `capacity` rows) of one training state.  Pointers are owned by lepton._core.TrainState.
+cdef struct TrainPlan:
+    int loss                  # Loss code
+    bint logits               # the loss consumes the last pre-activation (CE, BCE)
+    int opt                   # Optimizer code
+    double loss_param, loss_scale, momentum, beta1, beta2, eps, l2, weight_decay, clip_norm
+    uint64_t seed             # dropout key
+    Py_ssize_t* z_off         # per layer: pre-activation Z
+    Py_ssize_t* a_off         # activation A (== z_off for identity)
+    Py_ssize_t* h_off         # A after dropout (== a_off without dropout)
+    Py_ssize_t g0_off, g1_off # two gradient buffers, capacity x max_width
+    Py_ssize_t xb_off, yb_off, sw_off   # gathered batch
+
+cdef int dense_forward(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out,
+                       const floating* x, const floating* w, const floating* b,   # IN
+                       floating* z,                                                # OUT
+                       int n_threads) noexcept nogil
+
+cdef int net_forward(const NetPlan* net, Py_ssize_t m, const floating* x,          # IN
+                     const floating* params,                                       # IN
+                     floating* ws, Py_ssize_t ws_stride,                           # scratch
+                     floating* out, int n_threads) noexcept nogil                  # OUT
+
+cdef int predict_rows(const NetPlan* net, Py_ssize_t n, Py_ssize_t chunk,
+                      const floating* x, const floating* params,                   # IN
+                      floating* ws, floating* out, int n_threads) noexcept nogil   # OUT
+
+cdef double l2_penalty(const NetPlan* net, const floating* params, double l2,
+                       int n_threads) noexcept nogil
+
+cdef double forward_backward(const NetPlan* net, const TrainPlan* tp, Py_ssize_t rows,
+                             const floating* x, const floating* y, const floating* sw,
+                             const floating* params,                               # IN
+                             floating* grads, floating* ws, floating* out,         # OUT
+                             uint64_t step, bint train, bint want_grad, int* status,
+                             int n_threads) noexcept nogil
+
+cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_t n,
+                              const floating* X, const floating* Y, const floating* SW,
+                              const Py_ssize_t* perm, Py_ssize_t batch_size,
+                              Py_ssize_t b0, Py_ssize_t nb,
+                              const double* lrs, double* losses,                   # IN, OUT
+                              floating* params, floating* grads,                   # IN/OUT
+                              floating* m, floating* v, const unsigned char* is_weight,
+                              floating* ws, long long* t, int n_threads) noexcept nogil
+
+cdef int all_finite(Py_ssize_t n, const floating* x) noexcept nogil

@@ -60,6 +60,12 @@ cdef cnp.ndarray _check(object x, str name, int ndim, object dtype=None, bint wr
     return arr
 
 
+cdef inline bint _is_f_only(object x):
+    return (isinstance(x, cnp.ndarray) and (<cnp.ndarray>x).ndim == 2
+            and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x)
+            and cnp.PyArray_IS_F_CONTIGUOUS(<cnp.ndarray>x))
+
+
 cdef inline bint _overlaps(cnp.ndarray out, cnp.ndarray x):
     return np.may_share_memory(out, x)
 
@@ -108,7 +114,9 @@ def gemm(a, b, out=None, *, bint trans_a=False, bint trans_b=False, alpha=1.0, b
 
     Parameters
     ----------
-    a, b : ndarray, 2-D, C-contiguous, both float32 or both float64
+    a, b : ndarray, 2-D, both float32 or both float64
+        C-contiguous, or Fortran-contiguous (such as ``x.T``), which is used as a transpose
+        without a copy.
         ``op(a)`` is ``a.T`` if ``trans_a`` else ``a`` (likewise ``b``); ``op(a)`` is m x k
         and ``op(b)`` is k x n.
     out : ndarray, optional
@@ -126,6 +134,12 @@ def gemm(a, b, out=None, *, bint trans_a=False, bint trans_b=False, alpha=1.0, b
     -------
     out : ndarray of shape (m, n)
     """
+    # A Fortran-ordered operand (e.g. ``x.T``) is the transpose of a C-ordered one: flip
+    # the flag instead of copying.
+    if _is_f_only(a):
+        a, trans_a = a.T, not trans_a
+    if _is_f_only(b):
+        b, trans_b = b.T, not trans_b
     cdef cnp.ndarray A = _check(a, "a", 2)
     cdef cnp.ndarray B = _check(b, "b", 2, A.dtype)
     cdef Py_ssize_t m, k, kb, n
@@ -176,3 +190,6 @@ cdef int _gemm_call(bint ta, bint tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
         rc = gemm_(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc,
                    <const floating*>NULL, nt)
     return rc
+
+include "_kernels_stub.pxi"
+include "_train.pxi"

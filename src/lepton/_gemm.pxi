@@ -8,6 +8,10 @@ cdef enum:
     GEMM_PARALLEL_MIN_FLOPS = 3000000
     # Each extra thread must get at least this many flops.
     GEMM_FLOPS_PER_THREAD = 1500000
+    # Few-row GEMM streams B; two threads pay off once B no longer fits one core's L1/L2 fast.
+    GEMV_PARALLEL_MIN_BYTES = 262144
+    # Transposing packs copy this many k-steps at a time so the panel being written stays in L1.
+    PACK_CHUNK = 16
 
 
 cdef inline Py_ssize_t _min(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
@@ -22,7 +26,7 @@ cdef void pack_a(bint trans, Py_ssize_t mc, Py_ssize_t kc,
                  const floating* a, Py_ssize_t lda,      # IN: op(A) block origin
                  floating* out, int mr) noexcept nogil:  # OUT: ceil(mc/mr) panels kc x mr
     """out[panel][p][r] = op(A)[panel*mr + r, p], zero-padded past mc."""
-    cdef Py_ssize_t ir, ir_i, r, p, rows
+    cdef Py_ssize_t ir, ir_i, r, p, p0, p0_i, p1, rows
     cdef floating* panel
     cdef const floating* src
     for ir_i in range(_ceil_div(mc, mr)):
@@ -36,35 +40,41 @@ cdef void pack_a(bint trans, Py_ssize_t mc, Py_ssize_t kc,
                     panel[p * mr + r] = src[r]
                 for r in range(rows, mr):
                     panel[p * mr + r] = 0
-        else:      # op(A)[i, p] = a[i*lda + p]
-            for r in range(rows):
-                src = a + (ir + r) * lda
-                for p in range(kc):
-                    panel[p * mr + r] = src[p]
-            for r in range(rows, mr):
-                for p in range(kc):
-                    panel[p * mr + r] = 0
+        else:      # op(A)[i, p] = a[i*lda + p]: a transpose, in p-chunks that stay in L1
+            for p0_i in range(_ceil_div(kc, PACK_CHUNK)):
+                p0 = p0_i * PACK_CHUNK
+                p1 = _min(p0 + PACK_CHUNK, kc)
+                for r in range(rows):
+                    src = a + (ir + r) * lda
+                    for p in range(p0, p1):
+                        panel[p * mr + r] = src[p]
+                for r in range(rows, mr):
+                    for p in range(p0, p1):
+                        panel[p * mr + r] = 0
 
 
 cdef void pack_b(bint trans, Py_ssize_t kc, Py_ssize_t nc,
                  const floating* b, Py_ssize_t ldb,      # IN: op(B) block origin
                  floating* out, int nr) noexcept nogil:  # OUT: ceil(nc/nr) panels kc x nr
     """out[panel][p][c] = op(B)[p, panel*nr + c], zero-padded past nc."""
-    cdef Py_ssize_t jr, jr_i, c, p, cols
+    cdef Py_ssize_t jr, jr_i, c, p, p0, p0_i, p1, cols
     cdef floating* panel
     cdef const floating* src
     for jr_i in range(_ceil_div(nc, nr)):
         jr = jr_i * nr
         cols = _min(nr, nc - jr)
         panel = out + jr * kc
-        if trans:  # op(B)[p, j] = b[j*ldb + p]
-            for c in range(cols):
-                src = b + (jr + c) * ldb
-                for p in range(kc):
-                    panel[p * nr + c] = src[p]
-            for c in range(cols, nr):
-                for p in range(kc):
-                    panel[p * nr + c] = 0
+        if trans:  # op(B)[p, j] = b[j*ldb + p]: a transpose, done in p-chunks that stay in L1
+            for p0_i in range(_ceil_div(kc, PACK_CHUNK)):
+                p0 = p0_i * PACK_CHUNK
+                p1 = _min(p0 + PACK_CHUNK, kc)
+                for c in range(cols):
+                    src = b + (jr + c) * ldb
+                    for p in range(p0, p1):
+                        panel[p * nr + c] = src[p]
+                for c in range(cols, nr):
+                    for p in range(p0, p1):
+                        panel[p * nr + c] = 0
         else:      # op(B)[p, j] = b[p*ldb + j]: columns are contiguous
             for p in range(kc):
                 src = b + p * ldb + jr
@@ -162,6 +172,19 @@ cdef int gemm_serial(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
     return 0
 
 
+cdef inline void gemv_(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                       const floating* a, bint trans_a, Py_ssize_t lda,
+                       const floating* b, Py_ssize_t ldb, floating beta,
+                       floating* c, Py_ssize_t ldc, const floating* bias) noexcept nogil:
+    """C := alpha * op(A) @ B + beta * C + bias for a few rows, B streamed (not packed)."""
+    cdef Py_ssize_t rs_a = 1 if trans_a else lda
+    cdef Py_ssize_t cs_a = lda if trans_a else 1
+    if floating is float:
+        gemv_f32(m, n, k, alpha, a, rs_a, cs_a, b, ldb, beta, c, ldc, bias)
+    else:
+        gemv_f64(m, n, k, alpha, a, rs_a, cs_a, b, ldb, beta, c, ldc, bias)
+
+
 cdef void scale_rows(Py_ssize_t m, Py_ssize_t n, floating beta, floating* c, Py_ssize_t ldc,
                      const floating* bias) noexcept nogil:
     """C := beta * C + bias (C := bias when beta == 0, never reading C)."""
@@ -185,10 +208,29 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
     cdef int mr, nr, nt, tm, tn, best_tm, t, failures = 0
     cdef Py_ssize_t tiles_m, tiles_n, cost, best_cost, i0, i1, j0, j1, mt, nt_cols
     cdef double flops
+    cdef Py_ssize_t vl
     if m <= 0 or n <= 0:
         return 0
     if k <= 0 or alpha == 0:
         scale_rows(m, n, beta, c, ldc, bias)
+        return 0
+    if m <= GEMV_MAX_ROWS and not trans_b:
+        # A few rows (prediction on single samples): stream B instead of packing all of it.
+        # That is bandwidth-bound, so threads pay off by bytes of B, each on its columns.
+        nt = n_threads
+        if <double>k * n * sizeof(floating) < GEMV_PARALLEL_MIN_BYTES:
+            nt = 1
+        vl = LEPTON_VBYTES // sizeof(floating)
+        nt_cols = _ceil_div(_ceil_div(n, nt), vl) * vl
+        nt = <int>_ceil_div(n, nt_cols)
+        if nt <= 1:
+            gemv_(m, n, k, alpha, a, trans_a, lda, b, ldb, beta, c, ldc, bias)
+            return 0
+        for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+            j0 = t * nt_cols
+            j1 = _min(j0 + nt_cols, n)
+            gemv_(m, j1 - j0, k, alpha, a, trans_a, lda, b + j0, ldb, beta, c + j0, ldc,
+                  (bias + j0 if bias != NULL else <floating*>NULL))
         return 0
     if floating is float:
         mr, nr = MR_F32, NR_F32
