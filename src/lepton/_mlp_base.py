@@ -343,6 +343,28 @@ class _BaseMLP:
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
+    def _adopt_weights(self, coefs, intercepts, act, out, dtype):
+        """Make this estimator fitted with the given weights (used by from_sklearn / load)."""
+        units = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_layers_ = len(units)
+        self.n_outputs_ = units[-1]
+        self.out_activation_ = {v: k for k, v in _OUT_ACTIVATIONS.items()}[out]
+        self._net = _Net(units, act, out, dtype, dropout=[0.0] * (len(units) - 2),
+                         solver=self.solver, momentum=self.momentum,
+                         nesterov=self.nesterovs_momentum, beta_1=self.beta_1,
+                         beta_2=self.beta_2, epsilon=self.epsilon, seed=0,
+                         n_threads=self.n_threads)
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            self._net.coefs[i][...] = W
+            self._net.intercepts[i][...] = b
+        self._bind_views()
+        self._best_coefs = [c.copy() for c in self._net.coefs]
+        self._best_intercepts = [b.copy() for b in self._net.intercepts]
+        self._lr = float(self.learning_rate_init)
+        self._no_improvement_count = 0
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden, act, dropout = self._validate_params()
         first_pass = not hasattr(self, "_net") or (not self.warm_start and not incremental)

@@ -1,167 +1,121 @@
-"""TEMPORARY NumPy stand-in for the estimators' network, until Model/Trainer land (branch model).
+"""The network behind lepton's estimators: a :class:`lepton.model.Model` and its native
+training state.
 
-Same interface as the native-backed version that replaces it: a flat parameter buffer with
-(W, b) views, ``train`` over a range of mini-batches of a permutation with one learning rate per
-batch, ``predict``.
+Each :meth:`_Net.train` call runs a range of mini-batches (gather through a permutation,
+forward, loss, backward, optimizer update) in ONE nogil call of the native core, so the
+estimators' Python loop runs once or twice per epoch, not once per batch.
 """
 import numpy as np
 
 from lepton import _names
+from lepton._dispatch import core as _core
+from lepton.model import Dense, Dropout, Model
+
+# Output activation -> (loss, loss_scale) giving scikit-learn's losses: log-loss summed over
+# outputs, and squared_error = 0.5 * mean over samples and outputs.
+_LOSS_FOR_OUTPUT = {"softmax": ("softmax_cross_entropy", 1.0),
+                    "sigmoid": ("binary_cross_entropy", 1.0), "identity": ("mse", 0.5)}
 
 
-def _act(name, z):
-    if name == "identity":
-        return z
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0)
-    if name == "leaky_relu":
-        return np.where(z > 0, z, 0.01 * z)
-    if name == "elu":
-        return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
-    if name == "gelu":
-        return 0.5 * z * (1 + np.tanh(0.7978845608028654 * (z + 0.044715 * z ** 3)))
-    if name == "softplus":
-        return np.logaddexp(0, z)
-    if name == "softmax":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-    raise ValueError(name)
-
-
-def _dact(name, z, a):
-    if name == "identity":
-        return np.ones_like(z)
-    if name == "sigmoid":
-        return a * (1 - a)
-    if name == "tanh":
-        return 1 - a * a
-    if name == "relu":
-        return (z > 0).astype(z.dtype)
-    if name == "leaky_relu":
-        return np.where(z > 0, 1.0, 0.01).astype(z.dtype)
-    if name == "elu":
-        return np.where(z > 0, 1.0, a + 1).astype(z.dtype)
-    if name == "softplus":
-        return 1.0 / (1.0 + np.exp(-z))
-    if name == "gelu":
-        u = 0.7978845608028654 * (z + 0.044715 * z ** 3)
-        t = np.tanh(u)
-        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * z * z)
-    raise ValueError(name)
+def _optimizer(solver, momentum, nesterov):
+    if solver == "adam":
+        return "adam"
+    if momentum == 0:
+        return "sgd"
+    return "nesterov" if nesterov else "momentum"
 
 
 class _Net:
+    """Model + native TrainState with the fixed hyper-parameters of one estimator fit.
+
+    Parameters mirror the estimator's; ``coefs`` / ``intercepts`` are views into the Model's
+    flat parameter buffer.
+    """
+
     def __init__(self, layer_units, activation, out_activation, dtype, *, dropout=None,
                  solver="adam", momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, seed=0, n_threads=None):
-        self.layer_units = list(layer_units)
-        self.activation = _names.activation_name(activation)
-        self.out_activation = _names.activation_name(out_activation)
-        self.dtype = np.dtype(dtype)
-        L = len(layer_units) - 1
-        self.dropout = list(dropout) if dropout is not None else [0.0] * (L - 1)
-        sizes = [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])]
-        n = sum(a * b + b for a, b in sizes)
-        self.params = np.zeros(n, dtype=self.dtype)
-        self.coefs, self.intercepts, off = [], [], 0
-        for a, b in sizes:
-            self.coefs.append(self.params[off:off + a * b].reshape(a, b))
-            off += a * b
-            self.intercepts.append(self.params[off:off + b])
-            off += b
-        self.solver, self.momentum, self.nesterov = solver, momentum, nesterov
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.seed = seed
-        self.reset_optimizer()
+        self.layer_units = [int(u) for u in layer_units]
+        act = _names.activation_name(activation)
+        out = _names.activation_name(out_activation)
+        dropout = [0.0] * (len(layer_units) - 2) if dropout is None else list(dropout)
+        layers = []
+        for units, rate in zip(self.layer_units[1:-1], dropout):
+            layers.append(Dense(units, activation=act))
+            if rate > 0:
+                layers.append(Dropout(rate))
+        layers.append(Dense(self.layer_units[-1], activation=out))
+        self.model = Model(layers, input_dim=self.layer_units[0], dtype=np.dtype(dtype).name)
+        self.n_threads = n_threads
+        self._config = dict(activation=act, out_activation=out, dropout=dropout, solver=solver,
+                            momentum=momentum, nesterov=nesterov, beta_1=beta_1,
+                            beta_2=beta_2, epsilon=epsilon, seed=int(seed))
+        self._make_state()
+
+    def _make_state(self):
+        c = self._config
+        loss, self._loss_scale = _LOSS_FOR_OUTPUT[c["out_activation"]]
+        opt = _optimizer(c["solver"], c["momentum"], c["nesterov"])
+        self._state = _core.TrainState(self.model._net, _names.loss_code(loss),
+                                       _names.optimizer_code(opt))
+        self._l2 = None
+        self._configure(0.0)
+        n = self.model.n_dense
+        self.coefs = [self.model.layer_weights(i)[0] for i in range(n)]
+        self.intercepts = [self.model.layer_weights(i)[1] for i in range(n)]
+
+    def _configure(self, l2):
+        c = self._config
+        self._state.configure(loss_scale=self._loss_scale, momentum=c["momentum"],
+                              beta1=c["beta_1"], beta2=c["beta_2"], eps=c["epsilon"], l2=l2,
+                              seed=c["seed"])
+        self._l2 = l2
+
+    @property
+    def dtype(self):
+        return self.model.dtype
+
+    @property
+    def optimizer_state(self):
+        """(first moments, second moments, step count) of the optimizer (live arrays)."""
+        return self._state.m, self._state.v, self._state.step_count
+
+    def set_optimizer_state(self, m, v, step_count):
+        self._state.m[...] = m
+        self._state.v[...] = v
+        self._state.step_count = int(step_count)
 
     def reset_optimizer(self):
-        self.m = np.zeros_like(self.params)
-        self.v = np.zeros_like(self.params)
-        self.t = 0
+        self._state.reset()
 
     def predict(self, X):
-        a = X
-        L = len(self.coefs)
-        for i in range(L):
-            a = _act(self.activation if i < L - 1 else self.out_activation,
-                     a @ self.coefs[i] + self.intercepts[i])
-        return a
-
-    def _grads(self, X, Y, sw, rng):
-        L = len(self.coefs)
-        acts, zs = [X], []
-        a = X
-        for i in range(L):
-            z = a @ self.coefs[i] + self.intercepts[i]
-            zs.append(z)
-            a = _act(self.activation if i < L - 1 else self.out_activation, z)
-            if i < L - 1 and self.dropout[i] > 0:
-                keep = rng.uniform(size=a.shape) >= self.dropout[i]
-                a = a * keep / (1 - self.dropout[i])
-            acts.append(a)
-        n = X.shape[0]
-        w = np.ones(n, dtype=X.dtype) if sw is None else sw
-        p = acts[-1]
-        eps = np.finfo(p.dtype).eps
-        if self.out_activation == "softmax":
-            loss = -np.sum(w[:, None] * Y * np.log(np.clip(p, eps, 1 - eps))) / n
-        elif self.out_activation == "sigmoid":
-            pc = np.clip(p, eps, 1 - eps)
-            loss = -np.sum(w[:, None] * (Y * np.log(pc) + (1 - Y) * np.log(1 - pc))) / n
-        else:
-            loss = 0.5 * np.sum(w[:, None] * (p - Y) ** 2) / (n * Y.shape[1])
-        delta = (p - Y) * w[:, None] / n
-        if self.out_activation == "identity":
-            delta /= Y.shape[1]
-        gW, gb = [None] * L, [None] * L
-        for i in range(L - 1, -1, -1):
-            gW[i] = acts[i].T @ delta
-            gb[i] = delta.sum(axis=0)
-            if i:
-                da = delta @ self.coefs[i].T
-                if self.dropout[i - 1] > 0:
-                    da = da * (acts[i] != 0) / (1 - self.dropout[i - 1])
-                a_pre = _act(self.activation, zs[i - 1])
-                delta = da * _dact(self.activation, zs[i - 1], a_pre)
-        g = np.concatenate([np.concatenate([w_.ravel(), b_]) for w_, b_ in zip(gW, gb)])
-        return loss, g.astype(self.dtype)
-
-    def _is_weight(self):
-        mask = np.zeros(self.params.size, bool)
-        off = 0
-        for W, b in zip(self.coefs, self.intercepts):
-            mask[off:off + W.size] = True
-            off += W.size + b.size
-        return mask
+        """Output activations of the network for a C-contiguous X of the model dtype."""
+        return self.model.predict(X, n_threads=self.n_threads)
 
     def train(self, X, Y, SW, perm, batch_size, b0, nb, lr, l2):
-        n = X.shape[0]
-        losses = np.empty(nb)
-        isw = self._is_weight()
-        rng = np.random.RandomState(self.seed + self.t)
-        for bi in range(nb):
-            i0 = (b0 + bi) * batch_size
-            idx = (perm if perm is not None else np.arange(n))[i0:i0 + batch_size]
-            loss, g = self._grads(X[idx], Y[idx], None if SW is None else SW[idx], rng)
-            W2 = sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs)
-            losses[bi] = loss + 0.5 * l2 * W2
-            if not np.isfinite(losses[bi]):
-                return losses[:bi + 1]
-            g = g + l2 * self.params * isw
-            self.t += 1
-            if self.solver == "adam":
-                self.m = self.beta_1 * self.m + (1 - self.beta_1) * g
-                self.v = self.beta_2 * self.v + (1 - self.beta_2) * g * g
-                step = lr * np.sqrt(1 - self.beta_2 ** self.t) / (1 - self.beta_1 ** self.t)
-                self.params -= (step * self.m / (np.sqrt(self.v) + self.epsilon)).astype(self.dtype)
-            else:
-                self.m = self.momentum * self.m - lr * g
-                if self.nesterov:
-                    self.params += self.momentum * self.m - lr * g
-                else:
-                    self.params += self.m
-        return losses
+        """Apply mini-batches b0 .. b0+nb-1 (rows of X in ``perm`` order) in one native call.
+
+        Returns the batch losses (data loss + 0.5 * l2 * sum W**2): ``nb`` of them, or fewer
+        if a loss was not finite (the last one returned; its update was skipped).
+        """
+        if l2 != self._l2:
+            self._configure(l2)
+        self._state.reserve(batch_size)
+        lrs = np.full(nb, lr, dtype=np.float64)
+        losses = np.empty(nb, dtype=np.float64)
+        done = self._state.train(X, Y, SW, perm, batch_size, b0, nb, lrs, losses,
+                                 n_threads=self.n_threads)
+        return losses if done == nb else losses[:done + 1]
+
+    def __getstate__(self):
+        m, v, t = self.optimizer_state
+        return {"model": self.model, "config": self._config, "n_threads": self.n_threads,
+                "layer_units": self.layer_units, "m": m.copy(), "v": v.copy(), "t": t}
+
+    def __setstate__(self, state):
+        self.model = state["model"]
+        self._config = state["config"]
+        self.n_threads = state["n_threads"]
+        self.layer_units = state["layer_units"]
+        self._make_state()
+        self.set_optimizer_state(state["m"], state["v"], state["t"])
