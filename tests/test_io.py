@@ -294,7 +294,8 @@ def test_empty_text_and_foreign_files(tmp_path):
     _invalid(path, "not an .npz")
     path.write_bytes(pickle.dumps({"a": 1}))
     _invalid(path, "not an .npz")
-    np.save(path.open("wb"), np.arange(3))
+    with path.open("wb") as f:
+        np.save(f, np.arange(3))  # a lone .npy array
     _invalid(path, "not an .npz")
     path.write_bytes(_npz_bytes({"weights": np.arange(3), "bias": np.ones(2)}))
     _invalid(path, "no '__lepton__' metadata")
