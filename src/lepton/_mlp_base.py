@@ -164,6 +164,16 @@ class _BaseMLP:
             net.intercepts[i][...] = b
         self._bind_views()
 
+    # lepton.io registry protocol: ``lepton.save(est, path)`` / ``lepton.load(path)``.
+    def _lepton_state(self):
+        from lepton._mlp_state import get_state
+        return get_state(self)
+
+    @classmethod
+    def _from_lepton_state(cls, config, arrays):
+        from lepton._mlp_state import from_state
+        return from_state(cls, config, arrays)
+
     # ------------------------------------------------------------------ validation
     def _name(self):
         return type(self).__name__
@@ -307,20 +317,32 @@ class _BaseMLP:
         return self._net.predict(np.ascontiguousarray(X, dtype=self._net.dtype))
 
     # ------------------------------------------------------------------ training
-    def _initialize(self, hidden, act, dropout, n_features, n_outputs, dtype, rng):
-        """First fit: attributes, network and scikit-learn's weight initialisation."""
+    def _net_options(self, dropout):
+        return dict(dropout=dropout, solver=self.solver, momentum=self.momentum,
+                    nesterov=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
+                    epsilon=self.epsilon, n_threads=self.n_threads)
+
+    def _set_net(self, units, act, out_activation, dtype, dropout, seed):
+        """Create the network; set the attributes that describe it."""
         self.n_iter_ = 0
         self.t_ = 0
-        self.n_outputs_ = n_outputs
-        units = [n_features] + hidden + [n_outputs]
         self.n_layers_ = len(units)
-        self.out_activation_ = self._out_activation()
+        self.n_outputs_ = units[-1]
+        self.out_activation_ = out_activation
+        self._net = _Net(units, act, _OUT_ACTIVATIONS[out_activation], dtype, seed=seed,
+                         **self._net_options(dropout))
+        self._lr = float(self.learning_rate_init)
+        self._no_improvement_count = 0
+
+    def _snapshot_best(self):
+        self._best_coefs = [c.copy() for c in self._net.coefs]
+        self._best_intercepts = [b.copy() for b in self._net.intercepts]
+
+    def _initialize(self, hidden, act, dropout, n_features, n_outputs, dtype, rng):
+        """First fit: attributes, network and scikit-learn's weight initialisation."""
+        units = [n_features] + hidden + [n_outputs]
         seed = int(rng.randint(np.iinfo(np.int32).max)) if any(dropout) else 0
-        self._net = _Net(units, act, _OUT_ACTIVATIONS[self.out_activation_], dtype,
-                         dropout=dropout, solver=self.solver, momentum=self.momentum,
-                         nesterov=self.nesterovs_momentum, beta_1=self.beta_1,
-                         beta_2=self.beta_2, epsilon=self.epsilon, seed=seed,
-                         n_threads=self.n_threads)
+        self._set_net(units, act, self._out_activation(), dtype, dropout, seed)
         # scikit-learn's _init_coef: U(-b, b), b = sqrt(factor / (fan_in + fan_out)), weights
         # then biases, layer by layer from the same stream (so random_state reproduces it).
         factor = 2.0 if act == "sigmoid" else 6.0
@@ -329,11 +351,8 @@ class _BaseMLP:
             self._net.coefs[i][...] = rng.uniform(-bound, bound, (units[i], units[i + 1]))
             self._net.intercepts[i][...] = rng.uniform(-bound, bound, units[i + 1])
         self._bind_views()
-        self._best_coefs = [c.copy() for c in self._net.coefs]
-        self._best_intercepts = [b.copy() for b in self._net.intercepts]
-        self._lr = float(self.learning_rate_init)
+        self._snapshot_best()
         self.loss_curve_ = []
-        self._no_improvement_count = 0
         if self.early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
@@ -343,27 +362,20 @@ class _BaseMLP:
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
-    def _adopt_weights(self, coefs, intercepts, act, out, dtype):
-        """Make this estimator fitted with the given weights (used by from_sklearn / load)."""
+    def _adopt_weights(self, coefs, intercepts, act, out, dtype, dropout=None, seed=0):
+        """Make this estimator fitted with the given weights (from_sklearn, load).
+
+        ``out`` is lepton's name of the output activation.
+        """
         units = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_layers_ = len(units)
-        self.n_outputs_ = units[-1]
-        self.out_activation_ = {v: k for k, v in _OUT_ACTIVATIONS.items()}[out]
-        self._net = _Net(units, act, out, dtype, dropout=[0.0] * (len(units) - 2),
-                         solver=self.solver, momentum=self.momentum,
-                         nesterov=self.nesterovs_momentum, beta_1=self.beta_1,
-                         beta_2=self.beta_2, epsilon=self.epsilon, seed=0,
-                         n_threads=self.n_threads)
+        dropout = [0.0] * (len(units) - 2) if dropout is None else dropout
+        sk_out = {v: k for k, v in _OUT_ACTIVATIONS.items()}[out]
+        self._set_net(units, act, sk_out, dtype, dropout, seed)
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
             self._net.coefs[i][...] = W
             self._net.intercepts[i][...] = b
         self._bind_views()
-        self._best_coefs = [c.copy() for c in self._net.coefs]
-        self._best_intercepts = [b.copy() for b in self._net.intercepts]
-        self._lr = float(self.learning_rate_init)
-        self._no_improvement_count = 0
+        self._snapshot_best()
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden, act, dropout = self._validate_params()
@@ -380,6 +392,10 @@ class _BaseMLP:
             self._initialize(hidden, act, dropout, X.shape[1], Y.shape[1], X.dtype, rng)
         else:
             self._check_compatible(hidden, Y.shape[1])
+            # Parameters may have changed since the last fit (set_params): the optimizer
+            # state survives unless the optimizer itself changed.
+            self._net.reconfigure(**self._net_options(dropout))
+            self._bind_views()
             if not incremental:
                 self._lr = float(self.learning_rate_init)  # a new fit restarts the schedule
         dtype = self._net.dtype
@@ -534,8 +550,7 @@ class _BaseMLP:
                 self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                self._best_coefs = [c.copy() for c in self._net.coefs]
-                self._best_intercepts = [b.copy() for b in self._net.intercepts]
+                self._snapshot_best()
         else:
             if self.loss_curve_[-1] > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1

@@ -39,18 +39,44 @@ class _Net:
         act = _names.activation_name(activation)
         out = _names.activation_name(out_activation)
         dropout = [0.0] * (len(layer_units) - 2) if dropout is None else list(dropout)
-        layers = []
-        for units, rate in zip(self.layer_units[1:-1], dropout):
-            layers.append(Dense(units, activation=act))
-            if rate > 0:
-                layers.append(Dropout(rate))
-        layers.append(Dense(self.layer_units[-1], activation=out))
-        self.model = Model(layers, input_dim=self.layer_units[0], dtype=np.dtype(dtype).name)
         self.n_threads = n_threads
         self._config = dict(activation=act, out_activation=out, dropout=dropout, solver=solver,
                             momentum=momentum, nesterov=nesterov, beta_1=beta_1,
                             beta_2=beta_2, epsilon=epsilon, seed=int(seed))
+        self.model = self._make_model(np.dtype(dtype).name)
         self._make_state()
+
+    def _make_model(self, dtype):
+        c = self._config
+        layers = []
+        for units, rate in zip(self.layer_units[1:-1], c["dropout"]):
+            layers.append(Dense(units, activation=c["activation"]))
+            if rate > 0:
+                layers.append(Dropout(rate))
+        layers.append(Dense(self.layer_units[-1], activation=c["out_activation"]))
+        return Model(layers, input_dim=self.layer_units[0], dtype=dtype)
+
+    def reconfigure(self, *, dropout, solver, momentum, nesterov, beta_1, beta_2, epsilon,
+                    n_threads):
+        """Apply changed hyper-parameters, keeping weights (and optimizer state if the
+        optimizer is the same)."""
+        c = self._config
+        self.n_threads = n_threads
+        new = dict(c, dropout=list(dropout), solver=solver, momentum=momentum,
+                   nesterov=nesterov, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        if new == c:
+            return
+        same_opt = (_optimizer(solver, momentum, nesterov)
+                    == _optimizer(c["solver"], c["momentum"], c["nesterov"]))
+        m, v, t = (a.copy() if hasattr(a, "copy") else a for a in self.optimizer_state)
+        self._config = new
+        if list(dropout) != c["dropout"]:
+            params = self.model.params.copy()
+            self.model = self._make_model(self.model.dtype.name)
+            self.model.params[...] = params
+        self._make_state()
+        if same_opt:
+            self.set_optimizer_state(m, v, t)
 
     def _make_state(self):
         c = self._config

@@ -359,8 +359,8 @@ def compute_class_weight(class_weight, classes, y):
     weights = np.ones(len(classes))
     unknown = [c for c in class_weight if c not in set(classes.tolist())]
     if unknown:
-        raise ValueError(f"The classes, {unknown}, are not in class_weight's classes "
-                         f"{classes.tolist()}.")
+        raise ValueError(f"class_weight has labels {unknown} that are not classes of y; "
+                         f"the classes are {classes.tolist()}.")
     for i, c in enumerate(classes.tolist()):
         if c in class_weight:
             weights[i] = float(class_weight[c])

@@ -13,6 +13,7 @@ scikit-learn is not needed to use them; when it is installed they work with its 
 import numpy as np
 
 from lepton import _sklcompat as skc
+from lepton import io as _io
 from lepton._mlp_base import _BaseMLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -154,6 +155,7 @@ _ATTRS_DOC = """
 """
 
 
+@_io.register("mlp_classifier")
 class MLPClassifier(_BaseMLP):
     __doc__ = f"""Multi-layer perceptron classifier (drop-in for scikit-learn's).
 
@@ -428,6 +430,7 @@ class MLPClassifier(_BaseMLP):
         return estimator_from_sklearn(cls, est, dtype=dtype)
 
 
+@_io.register("mlp_regressor")
 class MLPRegressor(_BaseMLP):
     __doc__ = f"""Multi-layer perceptron regressor (drop-in for scikit-learn's).
 
