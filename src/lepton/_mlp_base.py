@@ -377,7 +377,18 @@ class _BaseMLP:
         self._bind_views()
         self._snapshot_best()
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, *, validation_data=None,
+             callback=None):
+        """fit / partial_fit.  Private extras, used by the ``lepton`` command:
+
+        validation_data : (X_val, y_val), optional
+            Held-out data scored after every epoch; with ``early_stopping`` it replaces the
+            internal ``validation_fraction`` split.
+        callback : callable, optional
+            ``callback(est, logs)`` after every epoch, logs = {"epoch", "loss", "val_score",
+            "val_loss", "lr", "time"} (val_* None without validation data); returning True
+            stops training.
+        """
         hidden, act, dropout = self._validate_params()
         first_pass = not hasattr(self, "_net") or (not self.warm_start and not incremental)
         if incremental and self.early_stopping:
@@ -401,7 +412,16 @@ class _BaseMLP:
         dtype = self._net.dtype
         X = np.ascontiguousarray(X, dtype=dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
-        self._fit_stochastic(X, Y, y_raw, sw, rng, incremental)
+        val = None
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            X_val = self._check_X(X_val, reset=False)
+            y_val = np.asarray(y_val)
+            if len(y_val) != len(X_val):
+                raise ValueError(f"validation_data has {len(X_val)} samples in X but "
+                                 f"{len(y_val)} in y")
+            val = (X_val, y_val, None)
+        self._fit_stochastic(X, Y, y_raw, sw, rng, incremental, val, callback)
         return self
 
     def _check_compatible(self, hidden, n_outputs):
@@ -412,34 +432,35 @@ class _BaseMLP:
                              f"got hidden {hidden} and {n_outputs} outputs. Use "
                              "warm_start=False to train a new network.")
 
-    def _fit_stochastic(self, X, Y, y_raw, sw, rng, incremental):
+    def _batch_size(self, n):
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
+                          "to be clipped", UserWarning, stacklevel=4)
+        return int(np.clip(self.batch_size, 1, n))
+
+    def _fit_stochastic(self, X, Y, y_raw, sw, rng, incremental, val, callback):
         early_stopping = self.early_stopping
         if early_stopping and self.validation_scores_ is None:
             # early_stopping switched on between warm-started fits.
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
         elif not early_stopping and self.best_loss_ is None:
             self.best_loss_ = np.inf
-        if early_stopping:
+        if early_stopping and val is None:
             stratify = y_raw if self._stratify() else None
             tr, va = skc.train_val_split(X.shape[0], self.validation_fraction, rng, stratify)
             if va.shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase "
                                  "'validation_fraction' or the size of your dataset.")
-            X_val, y_val = X[va], y_raw[va]
-            sw_val = None if sw is None else sw[va]
+            val = (X[va], y_raw[va], None if sw is None else sw[va])
             X, Y = X[tr], Y[tr]
             sw = None if sw is None else sw[tr]
             if sw is not None and not sw.any():
                 raise ValueError("Sample weights of the training part (after setting aside "
                                  "the validation set) are all zero.")
         n = X.shape[0]
-        if self.batch_size == "auto":
-            bs = min(200, n)
-        else:
-            if self.batch_size > n:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
-                              "going to be clipped", UserWarning, stacklevel=3)
-            bs = int(np.clip(self.batch_size, 1, n))
+        bs = self._batch_size(n)
         sample_idx = np.arange(n, dtype=np.intp)
         self.n_iter_ = 0
         try:
@@ -450,19 +471,26 @@ class _BaseMLP:
                     rng.shuffle(order)
                     sample_idx = sample_idx[order]
                 t0 = time.perf_counter()
+                lr = self._lr
                 loss = self._run_epoch(X, Y, sw, sample_idx if self.shuffle else None, bs)
-                self._epoch_time = time.perf_counter() - t0
+                seconds = time.perf_counter() - t0
                 self.n_iter_ += 1
                 self.loss_ = loss
                 self.t_ += n
                 self.loss_curve_.append(loss)
                 if self.verbose:
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                self._update_no_improvement_count(early_stopping, X_val if early_stopping
-                                                  else None, y_val if early_stopping else None,
-                                                  sw_val if early_stopping else None)
+                score = val_loss = None
+                if val is not None:
+                    score, val_loss = self._validation_metrics(*val)
+                self._update_no_improvement_count(early_stopping, score)
+                stop = callback is not None and callback(self, {
+                    "epoch": self.n_iter_, "loss": loss, "val_score": score,
+                    "val_loss": val_loss, "lr": lr, "time": seconds})
                 if self.solver == "sgd" and self.learning_rate == "invscaling":
                     self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                if stop:
+                    break
                 if self._no_improvement_count > self.n_iter_no_change:
                     what = ("Validation score" if early_stopping else "Training loss")
                     msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
@@ -538,9 +566,8 @@ class _BaseMLP:
                              "contain large values and need to be preprocessed (for example "
                              "standardized), or learning_rate_init may be too large.")
 
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+    def _update_no_improvement_count(self, early_stopping, score):
         if early_stopping:
-            score = self._score(X_val, y_val, sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print("Validation score: %f" % score)
@@ -559,9 +586,11 @@ class _BaseMLP:
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 
-    def _score(self, X, y, sample_weight):
-        """Validation score without input validation: accuracy or R^2 (NaN if not finite)."""
+    def _validation_metrics(self, X, y, sample_weight):
+        """(score, loss) on held-out data: accuracy or R^2 (NaN if outputs are not finite),
+        and scikit-learn's loss without the penalty."""
         out = self._forward(X, check_input=False)
         if not np.isfinite(out).all():
-            return np.nan
-        return self._score_outputs(out, y, sample_weight)
+            return np.nan, np.nan
+        return (self._score_outputs(out, y, sample_weight),
+                self._loss_outputs(out, y, sample_weight))

@@ -281,6 +281,17 @@ class MLPClassifier(_BaseMLP):
     def _score_outputs(self, out, y, sample_weight):
         return skc.accuracy(y, self._label_binarizer.inverse_transform(out), sample_weight)
 
+    def _loss_outputs(self, out, y, sample_weight):
+        # scikit-learn's log-loss: probabilities clipped to [eps, 1 - eps], summed over
+        # outputs (both sides of each logistic output), averaged over samples.
+        Y = self._label_binarizer.transform(y)
+        eps = np.finfo(out.dtype).eps
+        p = np.clip(out.astype(np.float64), eps, 1 - eps)
+        per = -(Y * np.log(p)).sum(axis=1)
+        if self.out_activation_ == "logistic":
+            per -= ((1 - Y) * np.log(1 - p)).sum(axis=1)
+        return float(np.average(per, weights=sample_weight))
+
     # ------------------------------------------------------------------ public API
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
@@ -524,6 +535,11 @@ class MLPRegressor(_BaseMLP):
 
     def _score_outputs(self, out, y, sample_weight):
         return skc.r2(y, out, sample_weight)
+
+    def _loss_outputs(self, out, y, sample_weight):
+        # scikit-learn's squared_error: half the mean squared error over samples and outputs.
+        err = (out.astype(np.float64) - np.asarray(y, np.float64).reshape(len(out), -1)) ** 2
+        return float(0.5 * np.average(err, weights=sample_weight, axis=0).mean())
 
     # ------------------------------------------------------------------ public API
     def fit(self, X, y, sample_weight=None):
