@@ -531,34 +531,49 @@ class _BaseMLP:
         n = X.shape[0]
         n_full, rem = divmod(n, bs)
         alpha = float(self.alpha)
-        lr = self._lr
-        net = self._net
         total = 0.0
         if sw is None:
             # Batches of equal size share the L2 scale alpha / batch size: one native call for
             # all full batches, one for the short last batch.
-            groups = [(0, n_full, bs, alpha / bs, None)] if n_full else []
+            groups = [(0, n_full, bs)] if n_full else []
             if rem:
-                groups.append((n_full, 1, rem, alpha / rem, None))
-            for b0, nb, rows, l2, _ in groups:
-                losses = net.train(X, Y, None, perm, bs, b0, nb, lr, l2)
-                self._check_losses(losses, nb)
+                groups.append((n_full, 1, rem))
+            for b0, nb, rows in groups:
+                losses = self._train(X, Y, None, perm, bs, b0, nb, alpha / rows)
                 total += float(np.sum(losses)) * rows
             return total / n
         # Weighted: scikit-learn normalises each batch by its weight sum s (loss, gradient and
         # L2 term); lepton's loss divides by the row count, so weights become w * rows / s.
         order = perm if perm is not None else np.arange(n)
-        w_eff = np.empty(n, dtype=net.dtype)
+        w_eff = np.empty(n, dtype=self._net.dtype)
         for b in range(n_full + (1 if rem else 0)):
             idx = order[b * bs:(b + 1) * bs]
             s = float(np.sum(sw[idx]))
             if s == 0:
                 continue  # nothing to learn from this batch (scikit-learn would get NaN)
             w_eff[idx] = sw[idx] * (len(idx) / s)
-            losses = net.train(X, Y, w_eff, perm, bs, b, 1, lr, alpha / s)
-            self._check_losses(losses, 1)
-            total += float(losses[0]) * len(idx)
+            total += float(self._train(X, Y, w_eff, perm, bs, b, 1, alpha / s)[0]) * len(idx)
         return total / n
+
+    def _train(self, X, Y, sw, perm, bs, b0, nb, l2):
+        """Batches b0 .. b0+nb-1 in one native call; scikit-learn's loss of each batch."""
+        net = self._net
+        k = net.loss_divisor
+        if k == 1 or l2 == 0:
+            losses = net.train(X, Y, sw, perm, bs, b0, nb, self._lr, l2) / k
+        else:
+            # Several regression outputs with a penalty: the native loss is k * data loss +
+            # penalty, so the penalty (of the weights before each batch) is needed per batch.
+            losses = []
+            for b in range(b0, b0 + nb):
+                pen = 0.5 * l2 * sum(float(np.dot(w.ravel(), w.ravel())) for w in net.coefs)
+                loss = net.train(X, Y, sw, perm, bs, b, 1, self._lr, l2)
+                losses.extend((loss - pen) / k + pen)
+                if not np.all(np.isfinite(loss)):
+                    break
+            losses = np.asarray(losses)
+        self._check_losses(losses, nb)
+        return losses
 
     def _check_losses(self, losses, nb):
         if len(losses) != nb or not np.all(np.isfinite(losses)):

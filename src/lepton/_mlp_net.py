@@ -11,8 +11,10 @@ from lepton import _names
 from lepton._dispatch import core as _core
 from lepton.model import Dense, Dropout, Model
 
-# Output activation -> (loss, loss_scale) giving scikit-learn's losses: log-loss summed over
-# outputs, and squared_error = 0.5 * mean over samples and outputs.
+# Output activation -> (loss, loss_scale) giving scikit-learn's gradients: log-loss summed
+# over outputs; for squared_error, scikit-learn reports 0.5 * mean over samples AND outputs
+# but its gradient is that of 0.5 * sum over outputs / n_samples, i.e. lepton's mse (a mean
+# over outputs) scaled by 0.5 * n_outputs (see ``_Net.loss_divisor``).
 _LOSS_FOR_OUTPUT = {"softmax": ("softmax_cross_entropy", 1.0),
                     "sigmoid": ("binary_cross_entropy", 1.0), "identity": ("mse", 0.5)}
 
@@ -81,6 +83,8 @@ class _Net:
     def _make_state(self):
         c = self._config
         loss, self._loss_scale = _LOSS_FOR_OUTPUT[c["out_activation"]]
+        if c["out_activation"] == "identity":
+            self._loss_scale *= self.loss_divisor
         opt = _optimizer(c["solver"], c["momentum"], c["nesterov"])
         self._state = _core.TrainState(self.model._net, _names.loss_code(loss),
                                        _names.optimizer_code(opt))
@@ -96,6 +100,14 @@ class _Net:
                               beta1=c["beta_1"], beta2=c["beta_2"], eps=c["epsilon"], l2=l2,
                               seed=c["seed"])
         self._l2 = l2
+
+    @property
+    def loss_divisor(self):
+        """The native data loss is this many times scikit-learn's (n_outputs for regression
+        with several outputs, else 1); the L2 penalty is not scaled."""
+        if self._config["out_activation"] == "identity":
+            return self.layer_units[-1]
+        return 1
 
     @property
     def dtype(self):
