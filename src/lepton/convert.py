@@ -273,7 +273,8 @@ def to_torch(model):
     -------
     seq : torch.nn.Sequential
         ``Linear`` layers (weights copied, in the Model's dtype) with their activations and
-        ``Dropout`` modules; ``from_torch(to_torch(model))`` rebuilds the same Model.
+        ``Dropout`` modules, in eval mode (dropout off, like ``Model.predict``; call
+        ``.train()`` to fine-tune); ``from_torch(to_torch(model))`` rebuilds the same Model.
     """
     import torch
     from torch import nn
@@ -305,4 +306,4 @@ def to_torch(model):
         elif act != "identity":
             mods.append(getattr(nn, _TORCH_MODULES[act])())
         n_in, i = layer.units, i + 1
-    return nn.Sequential(*mods)
+    return nn.Sequential(*mods).eval()
