@@ -242,3 +242,13 @@ def test_lepton_state_protocol():
 def test_bad_construction(make, err):
     with pytest.raises(err):
         make()
+
+
+def test_save_load_roundtrip(tmp_path):
+    m = _mnist_model()
+    m.params[...] += 0.25
+    path = tmp_path / "model.npz"
+    lepton.save(m, path)
+    m2 = lepton.load(path)
+    assert isinstance(m2, Model) and m2.config() == m.config()
+    assert np.array_equal(m2.params, m.params)

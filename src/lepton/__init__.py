@@ -15,6 +15,7 @@ from lepton.model import Dense, Dropout, Model  # noqa: E402
 from lepton.trainer import DivergenceError, Trainer  # noqa: E402
 from lepton.callbacks import Callback, EarlyStopping, History  # noqa: E402
 from lepton import schedules  # noqa: E402
+from lepton.io import load, save  # noqa: E402
 
 
 def openmp_enabled():
@@ -50,4 +51,4 @@ def show_config(file=None):
 
 __all__ = ["gemm", "set_num_threads", "get_num_threads", "openmp_enabled", "show_config",
            "__version__", "Dense", "Dropout", "Model", "Trainer", "DivergenceError", "Callback",
-           "EarlyStopping", "History", "schedules"]
+           "EarlyStopping", "History", "schedules", "save", "load"]

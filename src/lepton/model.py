@@ -13,6 +13,7 @@ import numpy as np
 
 from lepton import _data, _names
 from lepton._dispatch import core as _core
+from lepton.io import register as _register
 
 __all__ = ["Dense", "Dropout", "Model", "INITS"]
 
@@ -140,6 +141,7 @@ def _init_layer(scheme, act, fan_in, fan_out, rng, sk_rng, sk_factor, dtype):
     return W.astype(dtype), np.zeros(fan_out, dtype=dtype)
 
 
+@_register("model")
 class Model:
     """A multilayer perceptron with its parameters in one flat buffer.
 

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from lepton import _data, _names
+from lepton import metrics as _m
 from lepton._dispatch import core as _core
 from lepton._threads import _validate as _validate_threads, resolve_threads
 from lepton.callbacks import Callback, EarlyStopping, History, _wants_batches
@@ -39,47 +40,23 @@ def _task(loss):
 
 
 def _metrics(loss, out, Y, labels):
-    """Task metrics from the network outputs ``out`` (numpy only)."""
-    if loss == _data.CE:
-        return _class_metrics(labels, np.argmax(out, axis=1))
-    if loss == _data.BCE:
-        pred = (out > 0.5).astype(np.int64)
-        true = (Y > 0.5).astype(np.int64)
-        if out.shape[1] == 1:
-            return _class_metrics(true[:, 0], pred[:, 0])
-        # Multi-label: subset accuracy, per-label binary scores averaged (macro).
-        res = {"accuracy": float(np.mean(np.all(pred == true, axis=1)))}
-        scores = [_prf(true[:, j] == 1, pred[:, j] == 1) for j in range(out.shape[1])]
-        for i, key in enumerate(("precision", "recall", "f1")):
-            res[key] = float(np.mean([s[i] for s in scores]))
-        return res
-    err = out.astype(np.float64) - Y
-    ss_res = np.sum(err ** 2, axis=0)
-    ss_tot = np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # scikit-learn: a constant target scores 1 if predicted exactly, else 0.
-        r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1),
-                      np.where(ss_res == 0, 1.0, 0.0))
-    return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err))),
-            "r2": float(np.mean(r2))}
-
-
-def _prf(t, p):
-    tp = float(np.sum(t & p))
-    prec = tp / max(float(np.sum(p)), 1.0)
-    rec = tp / max(float(np.sum(t)), 1.0)
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
-    return prec, rec, f1
-
-
-def _class_metrics(true, pred):
-    """Accuracy and macro precision / recall / F1 over the labels present in either array."""
-    classes = np.union1d(true, pred)
-    scores = [_prf(true == c, pred == c) for c in classes]
-    return {"accuracy": float(np.mean(true == pred)),
-            "precision": float(np.mean([s[0] for s in scores])),
-            "recall": float(np.mean([s[1] for s in scores])),
-            "f1": float(np.mean([s[2] for s in scores]))}
+    """Task metrics (lepton.metrics, scikit-learn's definitions) from the outputs ``out``."""
+    if loss in (_data.CE, _data.BCE):
+        if loss == _data.CE:
+            true, pred = labels, np.argmax(out, axis=1)
+        elif out.shape[1] == 1:
+            true, pred = labels, (out[:, 0] > 0.5).astype(np.int64)
+        else:   # multi-label: subset accuracy, scores averaged over labels
+            true, pred = (Y > 0.5).astype(np.int64), (out > 0.5).astype(np.int64)
+        kw = {"average": "macro", "zero_division": 0.0}
+        return {"accuracy": float(_m.accuracy_score(true, pred)),
+                "precision": float(_m.precision_score(true, pred, **kw)),
+                "recall": float(_m.recall_score(true, pred, **kw)),
+                "f1": float(_m.f1_score(true, pred, **kw))}
+    Y64, out64 = Y.astype(np.float64), out.astype(np.float64)
+    return {"mse": float(_m.mean_squared_error(Y64, out64)),
+            "mae": float(_m.mean_absolute_error(Y64, out64)),
+            "r2": float(_m.r2_score(Y64, out64))}
 
 
 class Trainer:
