@@ -11,6 +11,12 @@ from lepton._dispatch import core as _core, isa as _isa
 
 gemm = _core.gemm
 
+from lepton.model import Dense, Dropout, Model  # noqa: E402
+from lepton.trainer import DivergenceError, Trainer  # noqa: E402
+from lepton.callbacks import Callback, EarlyStopping, History  # noqa: E402
+from lepton import schedules  # noqa: E402
+from lepton.io import load, save  # noqa: E402
+
 
 def openmp_enabled():
     """Return True if lepton's kernels were built with OpenMP (can use several threads)."""
@@ -44,4 +50,5 @@ def show_config(file=None):
 
 
 __all__ = ["gemm", "set_num_threads", "get_num_threads", "openmp_enabled", "show_config",
-           "__version__"]
+           "__version__", "Dense", "Dropout", "Model", "Trainer", "DivergenceError", "Callback",
+           "EarlyStopping", "History", "schedules", "save", "load"]

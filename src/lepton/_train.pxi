@@ -11,7 +11,7 @@
 #      are cut into fixed-size chunks; with several threads each chunk runs serially on one
 #      thread (no barrier per layer), a single chunk uses the threads inside the GEMM.  Chunk
 #      boundaries never depend on the thread count, so the output is bitwise identical for
-#      any thread count.  A few rows (predict_1) skip GEMM packing: W is streamed row by row.
+#      any thread count.  A few rows (predict_1) go through GEMM's unpacked few-row path.
 #   3. Training (TrainState.train) runs a range of mini-batches in one nogil call: gather the
 #      batch rows through a permutation, forward (dropout masks from (seed, step, layer,
 #      index), recomputed in backward), loss_grad, backward (dW = H^T dZ, db = colsum dZ,
@@ -29,59 +29,12 @@ cdef enum:
     # Rows per inference chunk: activations of a chunk stay in L2; chunks are the unit of
     # parallel work for bulk prediction.
     PREDICT_CHUNK = 256
-    # Up to this many rows, Z = X @ W + b streams W once per row instead of packing it:
-    # packing a 784x256 W costs more than the whole product for one row.
-    SMALL_ROWS = 4
     # Workspace offsets are rounded up to this many elements (64-byte alignment).
     WS_ALIGN = 16
 
 
 cdef inline Py_ssize_t _align(Py_ssize_t n) noexcept nogil:
     return (n + WS_ALIGN - 1) // WS_ALIGN * WS_ALIGN
-
-
-cdef void rows_forward(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out,
-                       const floating* x,                        # IN  m x n_in
-                       const floating* w,                        # IN  n_in x n_out
-                       const floating* b,                        # IN  n_out, may be NULL
-                       floating* z) noexcept nogil:              # OUT m x n_out
-    """Z = X @ W + b for a few rows; zero inputs (ReLU outputs) skip their row of W."""
-    cdef Py_ssize_t i, p, j
-    cdef floating x0, x1
-    cdef floating* zi
-    cdef const floating* w0
-    cdef const floating* w1
-    for i in range(m):
-        zi = z + i * n_out
-        if b != NULL:
-            for j in range(n_out):
-                zi[j] = b[j]
-        else:
-            for j in range(n_out):
-                zi[j] = 0
-        # Two rows of W per pass halve the load/store traffic on z.
-        p = 0
-        while p + 1 < n_in:
-            x0 = x[i * n_in + p]
-            x1 = x[i * n_in + p + 1]
-            w0 = w + p * n_out
-            w1 = w0 + n_out
-            if x0 != 0 and x1 != 0:
-                for j in range(n_out):
-                    zi[j] = zi[j] + x0 * w0[j] + x1 * w1[j]
-            elif x0 != 0:
-                for j in range(n_out):
-                    zi[j] = zi[j] + x0 * w0[j]
-            elif x1 != 0:
-                for j in range(n_out):
-                    zi[j] = zi[j] + x1 * w1[j]
-            p += 2
-        if p < n_in:
-            x0 = x[i * n_in + p]
-            w0 = w + p * n_out
-            if x0 != 0:
-                for j in range(n_out):
-                    zi[j] = zi[j] + x0 * w0[j]
 
 
 cdef int dense_forward(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out,
@@ -91,9 +44,6 @@ cdef int dense_forward(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out,
                        floating* z,                              # OUT m x n_out
                        int n_threads) noexcept nogil:
     """Z = X @ W + b; returns 0, or -1 if out of memory."""
-    if m <= SMALL_ROWS:
-        rows_forward(m, n_in, n_out, x, w, b, z)
-        return 0
     return gemm_(False, False, m, n_out, n_in, <floating>1, x, n_in, w, n_out, <floating>0,
                  z, n_out, b, n_threads)
 

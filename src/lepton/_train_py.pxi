@@ -129,10 +129,7 @@ cdef class Net:
         cdef Py_ssize_t chunk = PREDICT_CHUNK
         if batch_size is not None:
             chunk = _positive_int(batch_size, "batch_size")
-        # Thread-count lookup costs ~0.3 us; a few rows always run serially.
-        cdef int nt = 1
-        if n_threads is not None or n > SMALL_ROWS:
-            nt = resolve_threads(n_threads)
+        cdef int nt = resolve_threads(n_threads)
         cdef Py_ssize_t n_chunks = (n + chunk - 1) // chunk
         cdef Py_ssize_t n_ws = nt if 1 < nt < n_chunks else (n_chunks if 1 < nt else 1)
         cdef Py_ssize_t stride = _align(_min(n, chunk) * self.plan.max_width)
@@ -440,3 +437,21 @@ cdef class TrainState:
         if status != 0:
             raise MemoryError("evaluate: could not allocate GEMM packing buffers")
         return total
+
+
+def all_finite_array(x):
+    """True if no element of ``x`` (float32/float64, C-contiguous, any shape) is NaN or inf.
+
+    One pass, no temporary array (unlike ``np.isfinite(x).all()``).
+    """
+    cdef cnp.ndarray A = _check(x, "x", -1)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(A)
+    cdef void* p = cnp.PyArray_DATA(A)
+    cdef int ok
+    cdef bint f64 = A.dtype == np.float64
+    with nogil:
+        if f64:
+            ok = all_finite[double](n, <double*>p)
+        else:
+            ok = all_finite[float](n, <float*>p)
+    return bool(ok)

@@ -30,6 +30,7 @@ A class becomes saveable with ``@lepton.io.register("kind")`` and two methods::
 Loaders validate what they read with :func:`_require` and :func:`_require_config`; any
 ValueError they raise is reported as "<path> is not a valid lepton file: <reason>".
 """
+import contextlib
 import errno
 import json
 import os
@@ -402,22 +403,24 @@ def _load_entry(npz, entry, prefix, where, used):
         raise _Invalid(f"{where} ({kind!r}): {detail}") from exc
 
 
+@contextlib.contextmanager
 def _open_npz(path):
     """np.load the file with pickle disabled; anything but an .npz archive is invalid."""
+    # We own the file handle: np.load(path) leaks its handle when the zip is damaged.
     with open(path, "rb") as f:
         magic = f.read(4)
-    if not magic:
-        raise _Invalid("the file is empty")
-    # Checked here so that np.load never falls back to its pickle reader on foreign bytes.
-    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
-        raise _Invalid(f"not an .npz (zip) archive: it starts with {magic!r}")
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except Exception as exc:
-        raise _Invalid(f"not an .npz archive ({type(exc).__name__}: {exc})") from None
-    return npz
+        if not magic:
+            raise _Invalid("the file is empty")
+        # Checked here so that np.load never falls back to its pickle reader on foreign bytes.
+        if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+            raise _Invalid(f"not an .npz (zip) archive: it starts with {magic!r}")
+        f.seek(0)
+        try:
+            npz = np.load(f, allow_pickle=False)
+        except Exception as exc:
+            raise _Invalid(f"not an .npz archive ({type(exc).__name__}: {exc})") from None
+        with npz:
+            yield npz
 
 
 def _fail(path, exc):

@@ -11,8 +11,9 @@ import numbers
 
 import numpy as np
 
-from lepton import _names
+from lepton import _data, _names
 from lepton._dispatch import core as _core
+from lepton.io import register as _register
 
 __all__ = ["Dense", "Dropout", "Model", "INITS"]
 
@@ -140,6 +141,7 @@ def _init_layer(scheme, act, fan_in, fan_out, rng, sk_rng, sk_factor, dtype):
     return W.astype(dtype), np.zeros(fan_out, dtype=dtype)
 
 
+@_register("model")
 class Model:
     """A multilayer perceptron with its parameters in one flat buffer.
 
@@ -358,32 +360,8 @@ class Model:
             return self._net.predict(X, batch_size, n_threads)
         except TypeError:
             # Not yet a C-contiguous 2-D array of the model dtype: convert, then retry.
-            return self._net.predict(self._as_input(X), batch_size, n_threads)
-
-    def _as_input(self, X, name="X"):
-        """``X`` as a C-contiguous 2-D array of the model dtype, or a clear error."""
-        if isinstance(X, np.ndarray):
-            arr = X
-        else:
-            try:
-                arr = np.asarray(X)
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{name} could not be converted to an array: {exc}") from None
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"{name} must contain numbers, got dtype {arr.dtype}")
-        if arr.ndim != 2:
-            if arr.ndim == 1:
-                raise ValueError(f"Expected 2D array, got 1D array instead: {name}.shape = "
-                                 f"{arr.shape}. Reshape your data using {name}.reshape(-1, 1) "
-                                 f"if it has a single feature or {name}.reshape(1, -1) if it "
-                                 f"contains a single sample.")
-            raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead")
-        if arr.shape[1] != self.input_dim:
-            raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
-                             f"{self.input_dim}")
-        if arr.shape[0] == 0:
-            raise ValueError(f"{name} has 0 samples; at least 1 is required")
-        return np.ascontiguousarray(arr, dtype=self._dtype)
+            X = _data.as_matrix(X, self.input_dim, self._dtype)
+            return self._net.predict(X, batch_size, n_threads)
 
     # ------------------------------------------------------------------ description
     def summary(self):
