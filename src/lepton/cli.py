@@ -256,7 +256,7 @@ def cmd_train(args):
         y = data.class_labels(y)
         classes = np.unique(y)
         if len(classes) < 2:
-            raise DataError(f"the target {target!r} has a single class ({classes[0]!r}); "
+            raise DataError(f"the target {target!r} has a single class ({classes[0]}); "
                             "classification needs at least two")
     else:
         y = y.astype(np.float64)
@@ -590,7 +590,10 @@ def main(argv=None):
     """Run the ``lepton`` command; returns the exit status (0 ok, 1 data error, 2 usage)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version: already printed
+            return exc.code or 0
         if args.command is None:
             parser.print_help()
             return 0
