@@ -43,8 +43,8 @@ def _number(kind, lo=None, hi=None, lo_open=False, hi_open=False, allow=()):
         try:
             v = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
-                                             f"got {text!r}") from None
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
         if isinstance(v, float) and not math.isfinite(v):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         bad = (lo is not None and (v < lo or (lo_open and v == lo))) or \
@@ -52,8 +52,9 @@ def _number(kind, lo=None, hi=None, lo_open=False, hi_open=False, allow=()):
         if bad:
             left = "(" if lo_open else "["
             right = ")" if hi_open or hi is None else "]"
-            rng = f"{left}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}{right}"
-            raise argparse.ArgumentTypeError(f"{text} is outside {rng}")
+            low = "-inf" if lo is None else lo
+            high = "inf" if hi is None else hi
+            raise argparse.ArgumentTypeError(f"{text} is outside {left}{low}, {high}{right}")
         return v
     return parse
 
