@@ -34,6 +34,8 @@ from lepton._threads import resolve_threads
 cnp.import_array()
 
 include "_gemm.pxi"
+include "_kernels.pxi"
+include "_optim.pxi"
 
 
 # ---------------------------------------------------------------- validation helpers
