@@ -73,7 +73,7 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
                int n_threads) noexcept nogil
 
 
-# ---------------------------------------------------------------- elementwise (_kernels.pxi)
+# ---------------------------------------------------------------- elementwise (_kernels.pxi, _losses.pxi)
 # a = f(z) elementwise (softmax: row-wise).  a may alias z.  param: leaky_relu slope,
 # elu alpha (ignored by the others).
 cdef void act_forward(int act, Py_ssize_t rows, Py_ssize_t cols,

@@ -34,7 +34,9 @@ from lepton._threads import resolve_threads
 cnp.import_array()
 
 include "_gemm.pxi"
+include "_checks.pxi"
 include "_kernels.pxi"
+include "_losses.pxi"
 include "_optim.pxi"
 
 
