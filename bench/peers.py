@@ -5,7 +5,7 @@
   each (so the optimizer update is three whole-buffer operations), activations and deltas
   preallocated per batch size, matmuls written into ``out=`` buffers.  Same network, init
   scale and optimizer math as lepton's Model/Trainer (``lepton._bench.NumpyMLP`` is a
-  compact copy for ``lepton bench``; ``test_reference.py`` checks they agree).
+  compact copy for ``lepton bench``; ``test_bench_reference.py`` checks they agree).
 - ``TorchMLP``: PyTorch CPU eager, ``nn.Sequential`` + ``torch.optim.SGD(momentum=0.9)`` +
   ``F.cross_entropy``, starting from the same weights as the NumPy reference.
 - ``sklearn_classifier``: scikit-learn's MLPClassifier configured for the same network and

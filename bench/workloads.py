@@ -1,5 +1,5 @@
 """The workloads of shared/BENCHMARKING.md as runnable cases, one source for the pytest suite
-(``test_*.py``), ``compare.py`` and ``memory.py``.
+(``test_bench_*.py``), ``compare.py`` and ``memory.py``.
 
 A ``Spec`` names one workload instance (e.g. sgemm 128x784x256 NT) and knows how to build a
 ``Case`` for an implementation ("lepton", "numpy", "torch", "sklearn") at a thread count: a

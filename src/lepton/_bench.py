@@ -10,7 +10,7 @@ Design:
      says so).
   3. No peers needed.  Only NumPy (and lepton): the NumPy MLP below is a compact copy of the
      reference in ``bench/peers.py`` (same init, same softmax-CE + momentum math, float32,
-     preallocated buffers); ``bench/test_reference.py`` checks the two agree step for step.
+     preallocated buffers); ``bench/test_bench_reference.py`` checks the two agree step for step.
 """
 import contextlib
 import os
