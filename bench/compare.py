@@ -144,14 +144,14 @@ def run_scaling(opts, log):
     """Each implementation at 1..cores threads, thread counts alternating in one run."""
     big = workloads.sizes()["gemm_big"]
     counts = list(range(1, workloads.N_CORES + 1))
-    jobs = [("sgemm", f"{big}x{big}x{big} NN", "lepton",
+    jobs = [("sgemm", "lepton",
              lambda t: workloads.gemm_case("lepton", t, "float32", big, big, big, "NN")),
-            ("sgemm", f"{big}x{big}x{big} NN", "numpy",
+            ("sgemm", "numpy",
              lambda t: workloads.gemm_case("numpy", t, "float32", big, big, big, "NN")),
-            ("train_mnist", None, "lepton",
+            ("train_mnist", "lepton",
              lambda t: workloads.train_case("lepton", t, "train_mnist"))]
     records, skipped = [], []
-    for wl, label, impl, build in jobs:
+    for wl, impl, build in jobs:
         try:
             cases = {t: build(t) for t in counts}
         except Unavailable as exc:
@@ -200,7 +200,8 @@ def _select_specs(names):
 
 def parse_args(argv=None):
     quick = workloads.QUICK
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    head, _, rest = __doc__.partition("\n\n")
+    p = argparse.ArgumentParser(description=head, epilog=rest,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", nargs="?", default="ratios",
                    choices=("ratios", "scaling", "memory", "all"))

@@ -13,6 +13,7 @@ Design:
      preallocated buffers); ``bench/test_bench_reference.py`` checks the two agree step for step.
 """
 import contextlib
+import importlib.util
 import os
 import sys
 import time
@@ -249,12 +250,12 @@ def _gemm_entries(n, n_threads):
             lambda: np.matmul(a, b, out=c2), 2.0 * n ** 3 / 1e9, "GFLOP/s")
 
 
-def quick_bench(n_threads=None, file=None, rounds=5):
+def quick_bench(n_threads=None, file=None, rounds=7):
     """Compare lepton with plain NumPy in one run and print a short table.
 
     Times sgemm 512^3 and one epoch of the train_small (64-64-10, batch 32) and train_mnist
     (784-256-128-10, batch 128) workloads on 4096 synthetic rows, alternating lepton and
-    NumPy for ``rounds`` rounds after a warm-up.  Takes about 10-20 s.
+    NumPy for ``rounds`` rounds after a warm-up, 0.2 s per sample.  Takes about 10-15 s.
 
     Parameters
     ----------
@@ -278,11 +279,7 @@ def quick_bench(n_threads=None, file=None, rounds=5):
     out = file or sys.stdout
     nt = resolve_threads(n_threads)
     rounds = max(1, int(rounds))
-    try:
-        import threadpoolctl  # noqa: F401
-        limited = True
-    except ImportError:
-        limited = False
+    limited = importlib.util.find_spec("threadpoolctl") is not None
     lctx, nctx = (lambda: _lepton_threads(nt)), blas_limit(nt)
     specs = [("sgemm 512^3", lambda: _gemm_entries(GEMM_N, nt))]
     skipped = []
@@ -296,8 +293,9 @@ def quick_bench(n_threads=None, file=None, rounds=5):
     results = []
     for name, make in specs:
         lfn, nfn, work, unit = make()
+        # 0.2 s samples: a few epochs / gemm calls each, steadier than single calls.
         s = alternate([("lepton", lfn, lctx), ("numpy", nfn, nctx)], rounds=rounds,
-                      warmup=1, min_time=0.05)
+                      warmup=1, min_time=0.2, gap=0.01)
         lt, npt = median(s["lepton"]), median(s["numpy"])
         results.append({"workload": name, "unit": unit, "lepton_s": lt, "numpy_s": npt,
                         "lepton_rate": work / lt, "numpy_rate": work / npt, "ratio": npt / lt})
