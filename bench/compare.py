@@ -120,7 +120,7 @@ def run_ratios(specs, threads, peers, opts, log):
                     continue
                 s = alternate([("lepton", lep.fn, lep.ctx), (peer, other.fn, other.ctx)],
                               rounds=opts.rounds, warmup=opts.warmup,
-                              min_time=opts.min_time, gap=opts.gap)
+                              min_time=opts.min_time, quiet=not opts.no_settle)
                 rec = _record(lep, other, s["lepton"], s[peer])
                 records.append(rec)
                 log(f"{lep.workload:<13}{lep.label:<30} t={t} vs {peer:<8}"
@@ -159,7 +159,7 @@ def run_scaling(opts, log):
             log(f"skip scaling {wl} {impl}: {exc}")
             continue
         s = alternate([(t, c.fn, c.ctx) for t, c in cases.items()], rounds=opts.rounds,
-                      warmup=opts.warmup, min_time=opts.min_time, gap=opts.gap)
+                      warmup=opts.warmup, min_time=opts.min_time, quiet=not opts.no_settle)
         base = median(s[1])
         for t, c in cases.items():
             m = median(s[t])
@@ -216,8 +216,9 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--min-time", type=float, default=0.005 if quick else 0.2,
                    help="seconds per sample; shorter calls repeat inside one sample")
-    p.add_argument("--gap", type=float, default=0.0 if quick else 0.02,
-                   help="seconds between samples, so the other library's threads go idle")
+    p.add_argument("--no-settle", action="store_true",
+                   help="do not wait for the previous library's spinning threads (OpenBLAS "
+                        "spins ~0.1 s after each call) before each sample")
     p.add_argument("--epochs", type=int, default=6, help="epochs for the memory benchmark")
     p.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "out",
                                                   "compare.json"),
@@ -240,7 +241,7 @@ def main(argv=None):
     result = {"kind": "lepton-compare", "format": 1, "machine": machine_info(),
               "settings": {"what": opts.what, "threads": threads, "peers": peers,
                            "rounds": opts.rounds, "warmup": opts.warmup,
-                           "min_time_s": opts.min_time, "gap_s": opts.gap},
+                           "min_time_s": opts.min_time, "settle": not opts.no_settle},
               "warnings": [], "ratios": [], "scaling": [], "memory": [], "skipped": []}
     log(f"lepton compare: {opts.what}, threads {threads}, peers {peers}, {opts.rounds} rounds, "
         f"load {os.getloadavg()[0]:.2f} on {workloads.N_CORES} cores"

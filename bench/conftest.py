@@ -16,6 +16,7 @@ import platform
 import pytest
 
 import workloads
+from lepton._bench import settle
 from peers import Unavailable
 
 
@@ -60,6 +61,7 @@ def run_case(benchmark):
         benchmark.group = case.group
         benchmark.extra_info.update(case.info())
         with case.ctx():
+            settle()  # the previous test's library may still spin its threads
             if case.long:
                 benchmark.pedantic(case.fn, rounds=workloads.pedantic_rounds(),
                                    warmup_rounds=1, iterations=1)

@@ -4,7 +4,9 @@ Design:
   1. Same run, alternating.  Shared machines drift by +-15% between runs, so lepton and the
      NumPy peer are timed in turns (A B A B ...) after a warm-up, and the figure that counts
      is the ratio of the two medians.  :func:`alternate` is that timer; ``bench/compare.py``
-     uses it too, so the full suite and this quick check measure the same way.
+     uses it too, so the full suite and this quick check measure the same way.  Before each
+     sample it waits for the other library's worker threads to stop spinning
+     (:func:`settle`), or the sample would pay for them.
   2. Same threads.  lepton gets ``n_threads``; NumPy's BLAS is limited to the same count with
      threadpoolctl when it is installed (without it NumPy keeps its default, and the table
      says so).
@@ -35,7 +37,23 @@ def _loop(fn, n):
     return (time.perf_counter() - t0) / n
 
 
-def alternate(entries, rounds=5, warmup=1, min_time=0.05, gap=0.0):
+def settle(max_wait=0.5, poll=0.01):
+    """Sleep until no thread of this process burns CPU (at most ``max_wait`` seconds).
+
+    OpenBLAS workers spin for ~0.1 s of a full core after every multi-threaded call (measured
+    here: 0.12 CPU-s while the caller sleeps); libgomp and PyTorch spin ~5 ms.  On a 2-core
+    machine a spinning worker steals half the machine from whatever is timed next, so the
+    sample after a NumPy sample would be charged for NumPy's spin.
+    """
+    end = time.perf_counter() + max_wait
+    while time.perf_counter() < end:
+        c0 = time.process_time()  # CPU time of all threads of this process
+        time.sleep(poll)
+        if time.process_time() - c0 < 0.2 * poll:
+            return
+
+
+def alternate(entries, rounds=5, warmup=1, min_time=0.05, quiet=True):
     """Time several callables in turns and return each one's per-call seconds per round.
 
     Parameters
@@ -49,10 +67,11 @@ def alternate(entries, rounds=5, warmup=1, min_time=0.05, gap=0.0):
         Untimed calls per entry first (workspaces, caches, thread pools).
     min_time : float
         A call shorter than this is repeated inside one sample, so timer resolution and the
-        first call after the other library ran (its threads may still be spinning) do not
-        dominate.  Each entry gets its own repeat count.
-    gap : float
-        Seconds slept after each sample, letting the other library's threads go idle.
+        first call after the other library ran do not dominate.  Each entry gets its own
+        repeat count.
+    quiet : bool
+        Before each sample, wait until the previous library's threads stopped spinning
+        (:func:`settle`).
 
     Returns
     -------
@@ -69,9 +88,9 @@ def alternate(entries, rounds=5, warmup=1, min_time=0.05, gap=0.0):
     for _ in range(rounds):
         for name, fn, ctx in entries:
             with (ctx or nullctx)():
+                if quiet:
+                    settle()
                 samples[name].append(_loop(fn, reps[name]))
-            if gap:
-                time.sleep(gap)
     return samples
 
 
@@ -295,7 +314,7 @@ def quick_bench(n_threads=None, file=None, rounds=7):
         lfn, nfn, work, unit = make()
         # 0.2 s samples: a few epochs / gemm calls each, steadier than single calls.
         s = alternate([("lepton", lfn, lctx), ("numpy", nfn, nctx)], rounds=rounds,
-                      warmup=1, min_time=0.2, gap=0.01)
+                      warmup=1, min_time=0.2)
         lt, npt = median(s["lepton"]), median(s["numpy"])
         results.append({"workload": name, "unit": unit, "lepton_s": lt, "numpy_s": npt,
                         "lepton_rate": work / lt, "numpy_rate": work / npt, "ratio": npt / lt})
