@@ -204,13 +204,23 @@ def _gemm_build(impl, threads, dtype, mkn, tname):
 
 
 # ---- training
-def train_case(impl, threads, workload, quick=None):
-    quick = QUICK if quick is None else quick
+def _train_config(workload, quick):
+    """(layer sizes, batch size, rows per epoch) of a training workload."""
     s = sizes(quick)
     if workload == "train_mnist":
-        net, batch, rows = MNIST_SIZES, MNIST_BATCH, s["mnist_rows"]
-    else:
-        net, batch, rows = SMALL_SIZES, SMALL_BATCH, s["small_rows"]
+        return MNIST_SIZES, MNIST_BATCH, s["mnist_rows"]
+    if workload == "train_small":
+        return SMALL_SIZES, SMALL_BATCH, s["small_rows"]
+    raise ValueError(f"unknown training workload {workload!r}")
+
+
+def _train_label(net, batch, rows):
+    return f"{'-'.join(map(str, net))} b{batch} {rows} rows"
+
+
+def train_case(impl, threads, workload, quick=None):
+    quick = QUICK if quick is None else quick
+    net, batch, rows = _train_config(workload, quick)
     X, y = synthetic(rows, net[0], net[-1])
     xs, ys = X[:batch], y[:batch]
     note, step, state = "", None, {}
@@ -241,22 +251,16 @@ def train_case(impl, threads, workload, quick=None):
         state = {"model": clf}
     else:
         raise ValueError(f"training has no implementation {impl!r}")
-    label = f"{'-'.join(map(str, net))} b{batch} {rows} rows"
-    return Case(workload, label, impl, threads, fn, float(rows), "samples/s",
+    return Case(workload, _train_label(net, batch, rows), impl, threads, fn, float(rows), "samples/s",
                 threads_ctx(impl, threads), "float32", note, long=not quick, step=step,
                 state=state)
 
 
 def train_specs(quick=None):
-    out = []
-    for wl in ("train_mnist", "train_small"):
-        probe = functools.partial(train_case, workload=wl, quick=quick)
-        s = sizes(quick)
-        net, batch, rows = ((MNIST_SIZES, MNIST_BATCH, s["mnist_rows"]) if wl == "train_mnist"
-                            else (SMALL_SIZES, SMALL_BATCH, s["small_rows"]))
-        out.append(Spec(wl, f"{'-'.join(map(str, net))} b{batch} {rows} rows",
-                        ("lepton", "numpy", "torch", "sklearn"), probe))
-    return out
+    return [Spec(wl, _train_label(*_train_config(wl, quick)),
+                 ("lepton", "numpy", "torch", "sklearn"),
+                 functools.partial(train_case, workload=wl, quick=quick))
+            for wl in ("train_mnist", "train_small")]
 
 
 # ---- inference
