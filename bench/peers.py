@@ -4,8 +4,8 @@
   NumPy user would: vectorised, float32, parameters/gradients/velocity in one flat buffer
   each (so the optimizer update is three whole-buffer operations), activations and deltas
   preallocated per batch size, matmuls written into ``out=`` buffers.  Same network, init
-  scale and optimizer math as lepton's Model/Trainer (``lepton._bench.NumpyMLP`` is a
-  compact copy for ``lepton bench``; ``test_bench_reference.py`` checks they agree).
+  scale and optimizer math as lepton's Model/Trainer.  It lives in ``lepton._bench`` so
+  ``lepton bench`` uses the very same code.
 - ``TorchMLP``: PyTorch CPU eager, ``nn.Sequential`` + ``torch.optim.SGD(momentum=0.9)`` +
   ``F.cross_entropy``, starting from the same weights as the NumPy reference.
 - ``sklearn_classifier``: scikit-learn's MLPClassifier configured for the same network and
@@ -35,136 +35,8 @@ def require(module):
 
 
 # ---------------------------------------------------------------- NumPy reference
-def layer_views(sizes, flat):
-    """Per-layer (W, b) views into a flat buffer: W (n_in, n_out) row-major, then b; the
-    layout of lepton's ``model.params``."""
-    views, off = [], 0
-    for i, o in zip(sizes[:-1], sizes[1:]):
-        W = flat[off:off + i * o].reshape(i, o)
-        off += i * o
-        views.append((W, flat[off:off + o]))
-        off += o
-    return views
-
-
-def init_params(sizes, seed=0, dtype=np.float32):
-    """Flat parameters and (W, b) views with lepton's ``init="auto"`` scale: he_uniform
-    U(-sqrt(6/n_in), +) for the relu layers, glorot_uniform U(-sqrt(6/(n_in+n_out)), +) for
-    the softmax head, zero biases."""
-    rng = np.random.default_rng(seed)
-    flat = np.zeros(sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:])), dtype=dtype)
-    views = layer_views(sizes, flat)
-    for li, (W, _) in enumerate(views):
-        i, o = W.shape
-        lim = np.sqrt(6.0 / (i + o)) if li == len(views) - 1 else np.sqrt(6.0 / i)
-        W[...] = rng.uniform(-lim, lim, size=(i, o))
-    return flat, views
-
-
-class NumpyMLP:
-    """Relu MLP with a softmax head, trained with SGD + momentum on softmax cross-entropy.
-
-    Parameters
-    ----------
-    sizes : tuple of int
-        Layer widths, input first: (784, 256, 128, 10).
-    seed : int
-        Seeds the init and the epoch shuffles.
-    dtype : numpy dtype
-        float32 (the benchmarks) or float64.
-    lr, momentum : float
-        Constant learning rate and momentum.
-    """
-
-    def __init__(self, sizes, seed=0, dtype=np.float32, lr=LR, momentum=MOMENTUM):
-        self.sizes, self.dtype = tuple(sizes), np.dtype(dtype)
-        self.lr, self.momentum = lr, momentum
-        self.params, self.layers = init_params(self.sizes, seed, self.dtype)
-        self.grads = np.zeros_like(self.params)
-        self.glayers = layer_views(self.sizes, self.grads)
-        self.velocity = np.zeros_like(self.params)
-        self._scaled = np.empty_like(self.params)
-        self._bufs = {}
-        self._xb = {}
-        self.rng = np.random.default_rng(seed)
-
-    def weights(self):
-        """List of (W, b) copies, W of shape (n_in, n_out)."""
-        return [(W.copy(), b.copy()) for W, b in self.layers]
-
-    def _buffers(self, n):
-        # Allocated once per row count: training uses the batch size (and the last, shorter
-        # batch), predict uses its row count.
-        bufs = self._bufs.get(n)
-        if bufs is None:
-            acts = [np.empty((n, o), self.dtype) for o in self.sizes[1:]]
-            deltas = [np.empty((n, o), self.dtype) for o in self.sizes[1:-1]]
-            bufs = self._bufs[n] = (acts, deltas, np.empty((n, 1), self.dtype), np.arange(n))
-        return bufs
-
-    def forward(self, X):
-        """Softmax probabilities for X, in an internal buffer (valid until the next call)."""
-        acts, _, red, _ = self._buffers(X.shape[0])
-        h = X
-        for li, ((W, b), a) in enumerate(zip(self.layers, acts)):
-            np.matmul(h, W, out=a)
-            a += b
-            if li < len(self.layers) - 1:
-                np.maximum(a, 0, out=a)
-            h = a
-        # Stable softmax in place: subtract the row max before exp.
-        np.max(h, axis=1, keepdims=True, out=red)
-        h -= red
-        np.exp(h, out=h)
-        np.sum(h, axis=1, keepdims=True, out=red)
-        h /= red
-        return h
-
-    def predict(self, X):
-        """Softmax probabilities for X (a new array)."""
-        return self.forward(X).copy()
-
-    def step(self, xb, yb):
-        """One mini-batch step on (xb, yb); returns the mean cross-entropy of the batch."""
-        n = xb.shape[0]
-        acts, deltas, _, rows = self._buffers(n)
-        P = self.forward(xb)
-        loss = -float(np.mean(np.log(P[rows, yb] + 1e-12)))
-        # dL/dZ of the head for mean softmax-CE: (P - onehot(y)) / n, built in place in P.
-        d = P
-        d[rows, yb] -= 1
-        d *= 1.0 / n
-        for li in range(len(self.layers) - 1, -1, -1):
-            h = xb if li == 0 else acts[li - 1]
-            gW, gb = self.glayers[li]
-            np.matmul(h.T, d, out=gW)
-            np.sum(d, axis=0, out=gb)
-            if li:  # no gradient for the input
-                dprev = deltas[li - 1]
-                np.matmul(d, self.layers[li][0].T, out=dprev)
-                dprev *= h > 0  # relu' from the stored post-activation
-                d = dprev
-        v = self.velocity
-        v *= self.momentum
-        np.multiply(self.grads, self.lr, out=self._scaled)
-        v -= self._scaled
-        self.params += v
-        return loss
-
-    def fit_epoch(self, X, y, batch_size, shuffle=True):
-        """One pass over (X, y) in mini-batches; returns the mean loss."""
-        n = X.shape[0]
-        order = self.rng.permutation(n) if shuffle else np.arange(n)
-        xb = self._xb.get(batch_size)
-        if xb is None:
-            xb = self._xb[batch_size] = np.empty((batch_size, X.shape[1]), self.dtype)
-        total = 0.0
-        for s in range(0, n, batch_size):
-            idx = order[s:s + batch_size]
-            xv = xb[:len(idx)]
-            np.take(X, idx, axis=0, out=xv)
-            total += self.step(xv, y[idx]) * len(idx)
-        return total / n
+# One implementation, shipped in the package for `lepton bench`.
+from lepton._bench import NumpyMLP, init_params, layer_views  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- PyTorch CPU

@@ -10,9 +10,10 @@ Design:
   2. Same threads.  lepton gets ``n_threads``; NumPy's BLAS is limited to the same count with
      threadpoolctl when it is installed (without it NumPy keeps its default, and the table
      says so).
-  3. No peers needed.  Only NumPy (and lepton): the NumPy MLP below is a compact copy of the
-     reference in ``bench/peers.py`` (same init, same softmax-CE + momentum math, float32,
-     preallocated buffers); ``bench/test_bench_reference.py`` checks the two agree step for step.
+  3. No peers needed.  Only NumPy (and lepton): the NumPy MLP below is THE reference
+     implementation (same init, same softmax-CE + momentum math, float32, preallocated
+     buffers); ``bench/peers.py`` imports it and ``bench/test_bench_reference.py`` checks it
+     against PyTorch step for step.
 """
 import contextlib
 import importlib.util
@@ -123,8 +124,10 @@ def blas_limit(n):
 
 
 # ---------------------------------------------------------------- NumPy reference MLP
+# The plain-NumPy implementation of the benchmarked network; bench/peers.py uses this one.
 def layer_views(sizes, flat):
-    """Per-layer (W, b) views into a flat buffer: W (n_in, n_out) row-major, then b."""
+    """Per-layer (W, b) views into a flat buffer: W (n_in, n_out) row-major, then b; the
+    layout of lepton's ``model.params``."""
     views, off = [], 0
     for i, o in zip(sizes[:-1], sizes[1:]):
         W = flat[off:off + i * o].reshape(i, o)
@@ -139,10 +142,11 @@ def n_params(sizes):
 
 
 def init_params(sizes, seed=0, dtype=np.float32):
-    """Flat parameter buffer and its (W, b) views, lepton's "auto" init: he_uniform for the
-    relu layers, glorot_uniform for the softmax head, zero biases."""
+    """Flat parameters and (W, b) views with lepton's ``init="auto"`` scale: he_uniform
+    U(-sqrt(6/n_in), +) for the relu layers, glorot_uniform U(-sqrt(6/(n_in+n_out)), +) for
+    the softmax head, zero biases."""
     rng = np.random.default_rng(seed)
-    flat = np.zeros(n_params(sizes), dtype=dtype)
+    flat = np.zeros(sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:])), dtype=dtype)
     views = layer_views(sizes, flat)
     for li, (W, _) in enumerate(views):
         i, o = W.shape
@@ -152,54 +156,75 @@ def init_params(sizes, seed=0, dtype=np.float32):
 
 
 class NumpyMLP:
-    """Relu MLP with a softmax head trained by SGD with momentum on softmax cross-entropy.
+    """Relu MLP with a softmax head, trained with SGD + momentum on softmax cross-entropy.
 
-    Compact copy of ``bench/peers.py``'s reference: ``v = momentum * v - lr * g; p += v``
-    over one flat buffer; buffers preallocated per batch size.
+    Parameters
+    ----------
+    sizes : tuple of int
+        Layer widths, input first: (784, 256, 128, 10).
+    seed : int
+        Seeds the init and the epoch shuffles.
+    dtype : numpy dtype
+        float32 (the benchmarks) or float64.
+    lr, momentum : float
+        Constant learning rate and momentum.
     """
 
     def __init__(self, sizes, seed=0, dtype=np.float32, lr=LR, momentum=MOMENTUM):
-        self.sizes, self.dtype, self.lr, self.momentum = tuple(sizes), dtype, lr, momentum
-        self.params, self.layers = init_params(sizes, seed, dtype)
+        self.sizes, self.dtype = tuple(sizes), np.dtype(dtype)
+        self.lr, self.momentum = lr, momentum
+        self.params, self.layers = init_params(self.sizes, seed, self.dtype)
         self.grads = np.zeros_like(self.params)
         self.glayers = layer_views(self.sizes, self.grads)
         self.velocity = np.zeros_like(self.params)
-        self._tmp = np.empty_like(self.params)
+        self._scaled = np.empty_like(self.params)
         self._bufs = {}
+        self._xb = {}
         self.rng = np.random.default_rng(seed)
 
+    def weights(self):
+        """List of (W, b) copies, W of shape (n_in, n_out)."""
+        return [(W.copy(), b.copy()) for W, b in self.layers]
+
     def _buffers(self, n):
-        if n not in self._bufs:
-            self._bufs[n] = ([np.empty((n, o), self.dtype) for o in self.sizes[1:]],
-                             [np.empty((n, o), self.dtype) for o in self.sizes[1:-1]],
-                             np.empty((n, 1), self.dtype))
-        return self._bufs[n]
+        # Allocated once per row count: training uses the batch size (and the last, shorter
+        # batch), predict uses its row count.
+        bufs = self._bufs.get(n)
+        if bufs is None:
+            acts = [np.empty((n, o), self.dtype) for o in self.sizes[1:]]
+            deltas = [np.empty((n, o), self.dtype) for o in self.sizes[1:-1]]
+            bufs = self._bufs[n] = (acts, deltas, np.empty((n, 1), self.dtype), np.arange(n))
+        return bufs
 
     def forward(self, X):
-        acts, _, mx = self._buffers(X.shape[0])
+        """Softmax probabilities for X, in an internal buffer (valid until the next call)."""
+        acts, _, red, _ = self._buffers(X.shape[0])
         h = X
-        for (W, b), a in zip(self.layers, acts):
+        for li, ((W, b), a) in enumerate(zip(self.layers, acts)):
             np.matmul(h, W, out=a)
             a += b
-            if a is not acts[-1]:
+            if li < len(self.layers) - 1:
                 np.maximum(a, 0, out=a)
             h = a
-        np.max(h, axis=1, keepdims=True, out=mx)
-        h -= mx
+        # Stable softmax in place: subtract the row max before exp.
+        np.max(h, axis=1, keepdims=True, out=red)
+        h -= red
         np.exp(h, out=h)
-        np.sum(h, axis=1, keepdims=True, out=mx)
-        h /= mx
+        np.sum(h, axis=1, keepdims=True, out=red)
+        h /= red
         return h
 
     def predict(self, X):
+        """Softmax probabilities for X (a new array)."""
         return self.forward(X).copy()
 
     def step(self, xb, yb):
+        """One mini-batch step on (xb, yb); returns the mean cross-entropy of the batch."""
         n = xb.shape[0]
-        acts, deltas, _ = self._buffers(n)
+        acts, deltas, _, rows = self._buffers(n)
         P = self.forward(xb)
-        rows = np.arange(n)
         loss = -float(np.mean(np.log(P[rows, yb] + 1e-12)))
+        # dL/dZ of the head for mean softmax-CE: (P - onehot(y)) / n, built in place in P.
         d = P
         d[rows, yb] -= 1
         d *= 1.0 / n
@@ -208,22 +233,25 @@ class NumpyMLP:
             gW, gb = self.glayers[li]
             np.matmul(h.T, d, out=gW)
             np.sum(d, axis=0, out=gb)
-            if li:
+            if li:  # no gradient for the input
                 dprev = deltas[li - 1]
                 np.matmul(d, self.layers[li][0].T, out=dprev)
-                dprev *= h > 0
+                dprev *= h > 0  # relu' from the stored post-activation
                 d = dprev
         v = self.velocity
         v *= self.momentum
-        np.multiply(self.grads, self.lr, out=self._tmp)
-        v -= self._tmp
+        np.multiply(self.grads, self.lr, out=self._scaled)
+        v -= self._scaled
         self.params += v
         return loss
 
     def fit_epoch(self, X, y, batch_size, shuffle=True):
+        """One pass over (X, y) in mini-batches; returns the mean loss."""
         n = X.shape[0]
         order = self.rng.permutation(n) if shuffle else np.arange(n)
-        xb = np.empty((batch_size, X.shape[1]), self.dtype)
+        xb = self._xb.get(batch_size)
+        if xb is None:
+            xb = self._xb[batch_size] = np.empty((batch_size, X.shape[1]), self.dtype)
         total = 0.0
         for s in range(0, n, batch_size):
             idx = order[s:s + batch_size]
