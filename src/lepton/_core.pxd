@@ -30,6 +30,14 @@ cdef extern from "_lepton.h" nogil:
     const int NC_F64 "LEPTON_NC_F64"
     void ukr_f32 "lepton_ukr_f32"(Py_ssize_t kc, const float* a, const float* b, float* c,
                                   Py_ssize_t ldc, float alpha, float beta, const float* bias)
+    void narrow_f32 "lepton_narrow_f32"(Py_ssize_t m, Py_ssize_t k, Py_ssize_t ncols, float alpha,
+                                        const float* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                                        const float* bp, float beta, float* c, Py_ssize_t ldc,
+                                        const float* bias)
+    void narrow_f64 "lepton_narrow_f64"(Py_ssize_t m, Py_ssize_t k, Py_ssize_t ncols, double alpha,
+                                        const double* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                                        const double* bp, double beta, double* c, Py_ssize_t ldc,
+                                        const double* bias)
     const int GEMV_MAX_ROWS "LEPTON_GEMV_MAX_ROWS"
     const int LEPTON_VBYTES
     void gemv_f32 "lepton_gemv_f32"(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
