@@ -40,7 +40,11 @@ if IS_X86:
 else:
     ISA_FLAGS = {"baseline": []}
 
-COMMON_FLAGS = ["-O3", "-g0", "-fno-math-errno", "-Wno-unused-function", "-Wno-unreachable-code"]
+# -fno-trapping-math lets GCC evaluate both arms of a ternary (if-conversion), which the
+# vectorised exp/log/activation loops need; lepton never enables FP traps, and no result
+# changes (unlike -ffast-math, it permits no reassociation and keeps NaN/inf semantics).
+COMMON_FLAGS = ["-O3", "-g0", "-fno-math-errno", "-fno-trapping-math", "-Wno-unused-function",
+                "-Wno-unreachable-code"]
 
 
 def _log(msg):

@@ -30,6 +30,14 @@ cdef extern from "_lepton.h" nogil:
     const int NC_F64 "LEPTON_NC_F64"
     void ukr_f32 "lepton_ukr_f32"(Py_ssize_t kc, const float* a, const float* b, float* c,
                                   Py_ssize_t ldc, float alpha, float beta, const float* bias)
+    void narrow_f32 "lepton_narrow_f32"(Py_ssize_t m, Py_ssize_t k, Py_ssize_t ncols, float alpha,
+                                        const float* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                                        const float* bp, float beta, float* c, Py_ssize_t ldc,
+                                        const float* bias)
+    void narrow_f64 "lepton_narrow_f64"(Py_ssize_t m, Py_ssize_t k, Py_ssize_t ncols, double alpha,
+                                        const double* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                                        const double* bp, double beta, double* c, Py_ssize_t ldc,
+                                        const double* bias)
     const int GEMV_MAX_ROWS "LEPTON_GEMV_MAX_ROWS"
     const int LEPTON_VBYTES
     void gemv_f32 "lepton_gemv_f32"(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
@@ -82,6 +90,70 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
                const floating* bias,                                # IN, may be NULL
                int n_threads) noexcept nogil
 
+
+# ---------------------------------------------------------------- elementwise (_kernels.pxi, _losses.pxi)
+# a = f(z) elementwise (softmax: row-wise).  a may alias z.  param: leaky_relu slope,
+# elu alpha (ignored by the others).
+cdef void act_forward(int act, Py_ssize_t rows, Py_ssize_t cols,
+                      const floating* z,                          # IN  rows x cols
+                      floating* a,                                # OUT rows x cols
+                      double param, int n_threads) noexcept nogil
+
+# dz = da * f'(z) (softmax: dz_ij = a_ij * (da_ij - sum_k da_ik a_ik)).  Needs z and/or
+# a = f(z) depending on the activation; dz may alias da.
+cdef void act_backward(int act, Py_ssize_t rows, Py_ssize_t cols,
+                       const floating* z, const floating* a,      # IN  rows x cols
+                       const floating* da,                        # IN  rows x cols
+                       floating* dz,                              # OUT rows x cols
+                       double param, int n_threads) noexcept nogil
+
+# Returns scale * L and, if dz != NULL, writes dz = scale * dL/dz, where z is the
+# pre-activation of the output layer for LOSS_SOFTMAX_CE / LOSS_BCE_LOGITS (logits; the
+# softmax / sigmoid is fused in, stable for any |z|) and the prediction for the regression
+# losses.  L = (1/rows) * sum_i w_i * l_i, with w = sw (NULL: all ones) and l_i =
+#   SOFTMAX_CE: -sum_j y_ij log softmax(z_i)_j        BCE_LOGITS: sum_j bce(z_ij, y_ij)
+#   MSE: mean_j (z_ij - y_ij)^2   MAE: mean_j |z_ij - y_ij|   HUBER(delta=param): mean_j huber
+cdef double loss_grad(int loss, Py_ssize_t rows, Py_ssize_t cols,
+                      const floating* z,                          # IN  rows x cols
+                      const floating* y,                          # IN  rows x cols
+                      const floating* sw,                         # IN  rows, may be NULL
+                      floating* dz,                               # OUT rows x cols, may be NULL
+                      double param, double scale, int n_threads) noexcept nogil
+
+# out_j = sum_i x_ij, rows summed in a fixed order (bitwise identical for any thread count).
+cdef void col_sum(Py_ssize_t rows, Py_ssize_t cols,
+                  const floating* x,                              # IN  rows x cols
+                  floating* out,                                  # OUT cols
+                  int n_threads) noexcept nogil
+
+# sum_i x_i^2 in double, fixed-size chunks combined in a fixed order.
+cdef double sq_norm(Py_ssize_t n, const floating* x, int n_threads) noexcept nogil
+
+# ---------------------------------------------------------------- optimizers, dropout (_optim.pxi)
+# One fused pass over the flat parameter buffer.  g' = grad_scale * g + l2 * w (l2 on
+# weights only: is_weight[i] != 0; NULL = every entry is a weight), then
+#   SGD: w -= lr g'       MOMENTUM: m = mu m - lr g'; w += m
+#   NESTEROV: m = mu m - lr g'; w += mu m - lr g'
+#   ADAM/ADAMW: m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
+#               w -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)     (t >= 1)
+#   ADAMW (and any optimizer with weight_decay > 0) first applies w -= lr * weight_decay * w
+#   to weights only (decoupled decay).
+cdef void optim_step(int opt, Py_ssize_t n,
+                     floating* w,                                 # IN/OUT n
+                     const floating* g,                           # IN  n
+                     floating* m, floating* v,                    # IN/OUT n (state; v Adam only)
+                     const unsigned char* is_weight,              # IN  n, may be NULL
+                     double lr, double momentum, double beta1, double beta2, double eps,
+                     double l2, double weight_decay, double grad_scale, long long t,
+                     int n_threads) noexcept nogil
+
+# Inverted dropout in place: x_ij *= keep_ij / (1 - rate), keep_ij = (u >= rate) with u
+# uniform from Philox4x32-10 keyed by (seed, step, layer, i*cols + j): the same mask for any
+# thread count, recomputed (not stored) in backward by calling this again on the gradient.
+cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
+                        floating* x,                              # IN/OUT rows x cols
+                        double rate, uint64_t seed, uint64_t step, uint32_t layer,
+                        int n_threads) noexcept nogil
 
 # ---------------------------------------------------------------- network (_train.pxi)
 # A network's shape and flat parameter layout: per Dense layer l, W_l (dims[l] x dims[l+1],

@@ -34,6 +34,10 @@ from lepton._threads import resolve_threads
 cnp.import_array()
 
 include "_gemm.pxi"
+include "_checks.pxi"
+include "_kernels.pxi"
+include "_losses.pxi"
+include "_optim.pxi"
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -191,5 +195,5 @@ cdef int _gemm_call(bint ta, bint tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                    <const floating*>NULL, nt)
     return rc
 
-include "_kernels_stub.pxi"
+
 include "_train.pxi"

@@ -185,6 +185,46 @@ cdef inline void gemv_(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         gemv_f64(m, n, k, alpha, a, rs_a, cs_a, b, ldb, beta, c, ldc, bias)
 
 
+cdef int gemm_narrow(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                     floating alpha, const floating* a, Py_ssize_t lda,
+                     const floating* b, Py_ssize_t ldb, floating beta,
+                     floating* c, Py_ssize_t ldc, const floating* bias,
+                     int n_threads) noexcept nogil:
+    """C := alpha * op(A) @ op(B) + beta * C + bias for n <= one vector: B packed, A in place."""
+    cdef Py_ssize_t vl = LEPTON_VBYTES // sizeof(floating)
+    cdef Py_ssize_t rs_a = 1 if trans_a else lda
+    cdef Py_ssize_t cs_a = lda if trans_a else 1
+    cdef Py_ssize_t rows_per, i0, i1
+    cdef int nt = n_threads, t
+    cdef floating* pb = <floating*>lepton_tls_buffer(TLS_PACK_B, k * vl * sizeof(floating))
+    if pb == NULL:
+        return -1
+    pack_b(trans_b, k, n, b, ldb, pb, <int>vl)  # k x vl, zero-padded; read by every thread
+    if 2.0 * m * n * k < GEMM_PARALLEL_MIN_FLOPS:
+        nt = 1
+    rows_per = _ceil_div(_ceil_div(m, nt), 8) * 8
+    nt = <int>_ceil_div(m, rows_per)
+    if nt <= 1:
+        _narrow(m, k, n, alpha, a, rs_a, cs_a, pb, beta, c, ldc, bias)
+        return 0
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        i0 = t * rows_per
+        i1 = _min(i0 + rows_per, m)
+        _narrow(i1 - i0, k, n, alpha, a + i0 * rs_a, rs_a, cs_a, pb, beta, c + i0 * ldc, ldc,
+                bias)
+    return 0
+
+
+cdef inline void _narrow(Py_ssize_t m, Py_ssize_t k, Py_ssize_t n, floating alpha,
+                         const floating* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                         const floating* pb, floating beta, floating* c, Py_ssize_t ldc,
+                         const floating* bias) noexcept nogil:
+    if floating is float:
+        narrow_f32(m, k, n, alpha, a, rs_a, cs_a, pb, beta, c, ldc, bias)
+    else:
+        narrow_f64(m, k, n, alpha, a, rs_a, cs_a, pb, beta, c, ldc, bias)
+
+
 cdef void scale_rows(Py_ssize_t m, Py_ssize_t n, floating beta, floating* c, Py_ssize_t ldc,
                      const floating* bias) noexcept nogil:
     """C := beta * C + bias (C := bias when beta == 0, never reading C)."""
@@ -232,6 +272,10 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
             gemv_(m, j1 - j0, k, alpha, a, trans_a, lda, b + j0, ldb, beta, c + j0, ldc,
                   (bias + j0 if bias != NULL else <floating*>NULL))
         return 0
+    vl = LEPTON_VBYTES // sizeof(floating)
+    if n <= vl:
+        return gemm_narrow(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                           bias, n_threads)
     if floating is float:
         mr, nr = MR_F32, NR_F32
     else:

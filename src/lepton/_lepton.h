@@ -167,6 +167,17 @@ typedef double lepton_vd __attribute__((vector_size(LEPTON_VBYTES), aligned(8)))
 #define LK_NAME lepton_gemv_f64
 #include "_lepton_gemv.inc"
 
+#define LK_T float
+#define LK_V lepton_vf
+#define LK_VL LEPTON_VL_F32
+#define LK_NAME lepton_narrow_f32
+#include "_lepton_narrow.inc"
+#define LK_T double
+#define LK_V lepton_vd
+#define LK_VL LEPTON_VL_F64
+#define LK_NAME lepton_narrow_f64
+#include "_lepton_narrow.inc"
+
 /* At or below this many rows of C, GEMM with an untransposed B streams B instead of packing. */
 #define LEPTON_GEMV_MAX_ROWS 4
 

@@ -129,7 +129,12 @@ cdef class Net:
         cdef Py_ssize_t chunk = PREDICT_CHUNK
         if batch_size is not None:
             chunk = _positive_int(batch_size, "batch_size")
-        cdef int nt = resolve_threads(n_threads)
+        # A few rows (GEMM's unpacked few-row path) cost a few microseconds: by default they
+        # stay serial, because a parallel region costs ~1 us and, under a noisy neighbour,
+        # milliseconds.  An explicit n_threads is honoured.
+        cdef int nt = 1
+        if n_threads is not None or n > GEMV_MAX_ROWS:
+            nt = resolve_threads(n_threads)
         cdef Py_ssize_t n_chunks = (n + chunk - 1) // chunk
         cdef Py_ssize_t n_ws = nt if 1 < nt < n_chunks else (n_chunks if 1 < nt else 1)
         cdef Py_ssize_t stride = _align(_min(n, chunk) * self.plan.max_width)

@@ -350,7 +350,9 @@ class Model:
             Rows per native work unit (default 256); results do not depend on it except
             through rounding.
         n_threads : int, optional
-            Threads to use (default: :func:`lepton.get_num_threads`).
+            Threads to use (default: :func:`lepton.get_num_threads`, except that inputs of
+            at most 4 rows run on one thread: a parallel region would cost more than the
+            few microseconds they take).  The result does not depend on it.
 
         Returns
         -------
