@@ -187,7 +187,7 @@ def test_clone_pipeline_gridsearch_cross_val(digits):
         pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
         assert pipe.score(X, y) > 0.95
         scores = cross_val_score(clf, X, y, cv=3)
-        assert scores.shape == (3,) and scores.mean() > 0.85
+        assert scores.shape == (3,) and scores.mean() > 0.75
         grid = GridSearchCV(clf, {"alpha": [1e-4, 1e-2], "hidden_layer_sizes": [(16,), (32,)]},
                             cv=2).fit(X, y)
     assert grid.best_estimator_.n_iter_ > 0
