@@ -356,8 +356,9 @@ class Model:
             through rounding.
         n_threads : int, optional
             Threads to use (default: :func:`lepton.get_num_threads`, except that inputs of
-            at most 4 rows run on one thread: a parallel region would cost more than the
-            few microseconds they take).  The result does not depend on it.
+            at most 4 rows then run on one thread: a parallel region can cost more than the
+            few microseconds they take; pass ``n_threads`` to split them anyway).  The
+            result does not depend on it.
 
         Returns
         -------
