@@ -381,3 +381,54 @@ def test_bad_trainer_arguments(kw, err):
         Trainer(_clf(), **kw)
     with pytest.raises(ValueError, match="softmax output"):
         Trainer(Model([Dense(3)], input_dim=4), loss="cross_entropy")
+
+
+def test_trainer_pickles_and_continues_identically():
+    import pickle
+    X, y = _blobs()
+    a = Trainer(_clf(dropout=0.2), optimizer="adam", lr=0.01, clip_norm=3.0, seed=4)
+    a.fit(X, y, epochs=2, batch_size=16)
+    b = pickle.loads(pickle.dumps(a))
+    assert b.step_count == a.step_count and b.clip_norm == 3.0 and b.epochs_done == 2
+    a.partial_fit(X, y)
+    b.partial_fit(X, y)
+    assert np.array_equal(a.model.params, b.model.params)
+    assert b.model is not a.model
+
+
+def test_hyper_parameters_can_change_between_fits():
+    X, y = _blobs()
+    tr = Trainer(_clf(), optimizer="momentum", lr=0.01)
+    tr.momentum = 0.5
+    tr.lr = 0.05
+    assert (tr.momentum, tr.lr) == (0.5, 0.05)
+    with pytest.raises(ValueError):
+        tr.momentum = 1.5
+    assert tr.momentum == 0.5
+    ref = Trainer(ref_model := _clf(), optimizer="momentum", lr=0.05, momentum=0.5)
+    tr.fit(X, y, epochs=2)
+    ref.fit(X, y, epochs=2)
+    assert np.array_equal(tr.model.params, ref_model.params)
+
+
+def test_stop_from_batch_callback_mid_epoch():
+    X, y = _blobs(100)
+
+    class StopAt(Callback):
+        def on_batch_end(self, trainer, batch, logs):
+            if batch == 1:
+                trainer.stop_training = True
+    tr = Trainer(_clf())
+    hist = tr.fit(X, y, epochs=5, batch_size=32, callbacks=[StopAt()])
+    assert len(hist) == 1 and tr.step_count == 2
+    assert np.isfinite(hist.history["loss"][0])
+
+
+def test_model_params_cannot_be_replaced():
+    m = _clf()
+    with pytest.raises(AttributeError):
+        m.params = np.zeros(m.n_params, dtype=np.float32)
+    import copy
+    m2 = copy.deepcopy(m)
+    X, _ = _blobs(5)
+    assert np.array_equal(m2.predict(X), m.predict(X))

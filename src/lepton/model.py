@@ -220,13 +220,13 @@ class Model:
         for n_in, n_out in zip(self._dims[:-1], self._dims[1:]):
             self._offsets.append((off, off + n_in * n_out))
             off += n_in * n_out + n_out
-        self.params = np.zeros(off, dtype=self._dtype)
+        self._params = np.zeros(off, dtype=self._dtype)
         self._init_params()
         acts = [layer.activation for layer in dense]
         self._net = _core.Net(
             self._dims, [_names.ACTIVATIONS[a] for a in acts],
             [_names.ACTIVATION_PARAM.get(a, 0.0) for a in acts], drops,
-            [layer.use_bias for layer in dense], self.params)
+            [layer.use_bias for layer in dense], self._params)
 
     def _init_params(self):
         rng = np.random.default_rng(self.seed)
@@ -241,6 +241,11 @@ class Model:
             bv[...] = b if layer.use_bias else 0
 
     # ------------------------------------------------------------------ structure
+    @property
+    def params(self):
+        """The flat parameter buffer (write into it in place; it cannot be replaced)."""
+        return self._params
+
     @property
     def dtype(self):
         """numpy dtype of the parameters and of predictions."""
@@ -351,8 +356,9 @@ class Model:
             through rounding.
         n_threads : int, optional
             Threads to use (default: :func:`lepton.get_num_threads`, except that inputs of
-            at most 4 rows run on one thread: a parallel region would cost more than the
-            few microseconds they take).  The result does not depend on it.
+            at most 4 rows then run on one thread: a parallel region can cost more than the
+            few microseconds they take; pass ``n_threads`` to split them anyway).  The
+            result does not depend on it.
 
         Returns
         -------

@@ -24,6 +24,8 @@ __all__ = ["Trainer", "DivergenceError"]
 
 # Rows per native evaluation chunk (workspace capacity is at least this).
 _EVAL_ROWS = 256
+# Mini-batches per native training call (Ctrl-C is checked between calls).
+_SLICE = 256
 
 
 class DivergenceError(FloatingPointError):
@@ -33,6 +35,46 @@ class DivergenceError(FloatingPointError):
 def _auto_loss(model):
     act = model.output_activation
     return {"softmax": _data.CE, "sigmoid": _data.BCE}.get(act, "mse")
+
+
+def _hyper_checks():
+    r = _data.real
+
+    def optional(check):
+        return lambda v, name: None if v is None else check(v, name)
+
+    def seed(v, name):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise ValueError(f"seed must be a non-negative int, got {v!r}")
+        return int(v)
+
+    def threads(v, name):
+        _validate_threads(v, name)
+        return v
+
+    return {
+        "lr": lambda v, n: r(v, n, 0.0, low_open=True),
+        "momentum": lambda v, n: r(v, n, 0.0, 1.0, high_open=True),
+        "beta1": lambda v, n: r(v, n, 0.0, 1.0, high_open=True),
+        "beta2": lambda v, n: r(v, n, 0.0, 1.0, high_open=True),
+        "eps": lambda v, n: r(v, n, 0.0, low_open=True),
+        "l2": lambda v, n: r(v, n, 0.0),
+        "weight_decay": lambda v, n: r(v, n, 0.0),
+        "clip_norm": optional(lambda v, n: r(v, n, 0.0, low_open=True)),
+        "loss_scale": lambda v, n: r(v, n, 0.0, low_open=True),
+        # huber's delta; None means 1.0
+        "loss_param": optional(lambda v, n: r(v, "loss_param (huber delta)", 0.0,
+                                              low_open=True)),
+        "n_threads": optional(threads),
+        "seed": seed,
+    }
+
+
+_HYPER = _hyper_checks()
+
+
+def _check_hyper(name, value):
+    return _HYPER[name](value, name)
 
 
 def _task(loss):
@@ -123,42 +165,22 @@ class Trainer:
             raise ValueError(f"binary_cross_entropy needs a sigmoid output layer, the model's "
                              f"last activation is {head!r}")
         optimizer = _names.optimizer_name(optimizer)
-        r = _data.real
-        hyper = dict(
-            lr=r(lr, "lr", 0.0, low_open=True),
-            momentum=r(momentum, "momentum", 0.0, 1.0, high_open=True),
-            beta1=r(beta1, "beta1", 0.0, 1.0, high_open=True),
-            beta2=r(beta2, "beta2", 0.0, 1.0, high_open=True),
-            eps=r(eps, "eps", 0.0, low_open=True),
-            l2=r(l2, "l2", 0.0),
-            weight_decay=r(weight_decay, "weight_decay", 0.0),
-            clip_norm=None if clip_norm is None else r(clip_norm, "clip_norm", 0.0, low_open=True),
-            loss_scale=r(loss_scale, "loss_scale", 0.0, low_open=True),
-        )
         if loss_param is not None and loss != "huber":
             raise ValueError(f"loss_param is only used by the 'huber' loss, not {loss!r}")
-        hyper["loss_param"] = 1.0 if loss_param is None else \
-            r(loss_param, "loss_param (huber delta)", 0.0, low_open=True)
-        if n_threads is not None:
-            _validate_threads(n_threads, "n_threads")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        given = dict(lr=lr, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, l2=l2,
+                     weight_decay=weight_decay, clip_norm=clip_norm, loss_scale=loss_scale,
+                     loss_param=loss_param, n_threads=n_threads, seed=seed)
+        hyper = {k: _check_hyper(k, v) for k, v in given.items()}
         schedule = get_schedule(schedule)
 
+        object.__setattr__(self, "_hyper", hyper)
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.schedule = schedule
-        self.n_threads = n_threads
-        self.seed = int(seed)
-        for key, value in hyper.items():
-            setattr(self, key, value)
         self._state = _core.TrainState(model._net, _names.LOSSES[loss],
                                        _names.OPTIMIZERS[optimizer])
-        self._state.configure(
-            loss_param=self.loss_param, loss_scale=self.loss_scale, momentum=self.momentum,
-            beta1=self.beta1, beta2=self.beta2, eps=self.eps, l2=self.l2,
-            weight_decay=self.weight_decay, clip_norm=self.clip_norm, seed=self.seed)
+        self._configure()
         self._rng = np.random.default_rng(self.seed)
         self.batch_size = 32
         self.shuffle = True
@@ -166,6 +188,51 @@ class Trainer:
         self.stop_training = False
         self.epochs_done = 0
         self._snap = None
+
+    # ------------------------------------------------------------------ hyper-parameters
+    def __getattr__(self, name):
+        hyper = self.__dict__.get("_hyper")
+        if hyper is not None and name in hyper:
+            return hyper[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        # Hyper-parameters may be changed between fits; they are validated and handed to
+        # the native state at once.  (lr is read at the start of every epoch.)
+        if name in _HYPER:
+            value = _check_hyper(name, value)
+            self._hyper[name] = value
+            if name not in ("lr", "n_threads"):
+                self._configure()
+            if name == "seed":
+                self._rng = np.random.default_rng(value)
+            return
+        object.__setattr__(self, name, value)
+
+    def _configure(self):
+        h = self._hyper
+        self._state.configure(
+            loss_param=1.0 if h["loss_param"] is None else h["loss_param"], loss_scale=h["loss_scale"], momentum=h["momentum"],
+            beta1=h["beta1"], beta2=h["beta2"], eps=h["eps"], l2=h["l2"],
+            weight_decay=h["weight_decay"], clip_norm=h["clip_norm"], seed=h["seed"])
+
+    def __getstate__(self):
+        return {"model": self.model, "loss": self.loss, "optimizer": self.optimizer,
+                "schedule": self.schedule, "hyper": dict(self._hyper),
+                "opt_state": self.optimizer_state(), "rng": self._rng.bit_generator.state,
+                "epochs_done": self.epochs_done, "batch_size": self.batch_size,
+                "shuffle": self.shuffle, "history": self.history}
+
+    def __setstate__(self, state):
+        h = dict(state["hyper"])
+        lr, seed = h.pop("lr"), h.pop("seed")
+        other = Trainer(state["model"], state["loss"], state["optimizer"], lr,
+                        schedule=state["schedule"], seed=seed, **h)
+        other.set_optimizer_state(state["opt_state"])
+        other._rng.bit_generator.state = state["rng"]
+        for key in ("epochs_done", "batch_size", "shuffle", "history"):
+            setattr(other, key, state[key])
+        self.__dict__.update(other.__dict__)
 
     # ------------------------------------------------------------------ state
     @property
@@ -385,11 +452,18 @@ class Trainer:
                     nb = done
                     break
         else:
-            done = state.train(X, Y, sw, perm, bs, 0, nb, lrs, losses, nt)
+            # Slices of batches: one native call each, Ctrl-C is seen between slices.
+            done = 0
+            for b0 in range(0, nb, _SLICE):
+                k = min(_SLICE, nb - b0)
+                got = state.train(X, Y, sw, perm, bs, b0, k, lrs[b0:b0 + k],
+                                  losses[b0:b0 + k], nt)
+                done += got
+                if got < k:
+                    break
         if done < nb:
             self._diverged(epoch, done, losses[done])
-        sizes = np.full(nb, bs, dtype=np.float64)
-        sizes[-1] = n - (nb - 1) * bs
+        sizes = np.minimum(bs, n - bs * np.arange(nb)).astype(np.float64)
         return float(np.dot(losses[:nb], sizes) / sizes.sum()), float(lrs[nb - 1])
 
     def _snapshot(self):
