@@ -5,6 +5,7 @@ this build lacks) raises ImportError with a clear message; an illegal instructio
 executed because the baseline module, compiled for plain x86-64, asks the CPU first.
 """
 import importlib
+import importlib.util
 import os
 
 from lepton import _threads
@@ -25,11 +26,10 @@ def built_levels():
     out = []
     for level in ISA_LEVELS:
         try:
-            importlib.util.find_spec(f"lepton._core_{level}")
+            if importlib.util.find_spec(f"lepton._core_{level}") is not None:
+                out.append(level)
         except (ImportError, ValueError):
             continue
-        if importlib.util.find_spec(f"lepton._core_{level}") is not None:
-            out.append(level)
     return out
 
 
