@@ -16,6 +16,11 @@ from lepton.trainer import DivergenceError, Trainer  # noqa: E402
 from lepton.callbacks import Callback, EarlyStopping, History  # noqa: E402
 from lepton import schedules  # noqa: E402
 from lepton.io import load, save  # noqa: E402
+from lepton import datasets, metrics, preprocessing  # noqa: E402
+from lepton.preprocessing import MinMaxScaler, QuantileClipper, StandardScaler  # noqa: E402
+from lepton.datasets import load_digits  # noqa: E402
+from lepton.estimators import MLPClassifier, MLPRegressor  # noqa: E402
+from lepton import convert  # noqa: E402
 
 
 def openmp_enabled():
@@ -51,4 +56,6 @@ def show_config(file=None):
 
 __all__ = ["gemm", "set_num_threads", "get_num_threads", "openmp_enabled", "show_config",
            "__version__", "Dense", "Dropout", "Model", "Trainer", "DivergenceError", "Callback",
-           "EarlyStopping", "History", "schedules", "save", "load"]
+           "EarlyStopping", "History", "schedules", "save", "load", "datasets", "metrics",
+           "preprocessing", "StandardScaler", "MinMaxScaler", "QuantileClipper", "load_digits",
+           "MLPClassifier", "MLPRegressor", "convert"]
