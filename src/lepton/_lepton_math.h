@@ -191,8 +191,21 @@ LM_INLINE double lepton_expm1(double x) {
 }
 
 /* ---------------------------------------------------------------- sigmoid, tanh, softplus */
-LM_INLINE float lepton_sigmoidf(float x) { return 1.0f / (1.0f + lepton_expf(-x)); }
-LM_INLINE double lepton_sigmoid(double x) { return 1.0 / (1.0 + lepton_exp(-x)); }
+/* sigmoid from e = exp(-|x|) <= 1: 1 / (1 + e) for x >= 0, e / (1 + e) below, so tiny
+ * results near the underflow limit keep their relative accuracy. */
+LM_INLINE float lepton_sigmoidf(float x) {
+    const float e = lepton_expf(-__builtin_fabsf(x));
+    const float s = 1.0f / (1.0f + e);
+    const float es = e * s;
+    return x >= 0.0f ? s : es;
+}
+
+LM_INLINE double lepton_sigmoid(double x) {
+    const double e = lepton_exp(-__builtin_fabs(x));
+    const double s = 1.0 / (1.0 + e);
+    const double es = e * s;
+    return x >= 0.0 ? s : es;
+}
 
 /* tanh: odd polynomial (float) / rational (double) below 0.625 where 1 - 2/(e^2|x| + 1)
  * would cancel; that formula above (e^2|x| = inf gives exactly 1). */
