@@ -1,4 +1,6 @@
 """Native kernels vs the NumPy oracle (lepton.ops), float32 and float64, odd shapes."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,14 @@ def randn(rng, shape, dtype, scale=3.0):
     return (scale * rng.standard_normal(shape)).astype(dtype)
 
 
+@functools.lru_cache(maxsize=None)
+def cached_randn(seed, shape, dtype):
+    """Read-only test input, generated once per (seed, shape, dtype)."""
+    x = randn(np.random.default_rng(seed), shape, dtype)
+    x.flags.writeable = False
+    return x
+
+
 def targets(rng, loss, shape, dtype):
     rows, cols = shape
     if loss == "softmax_cross_entropy":
@@ -37,8 +47,7 @@ def targets(rng, loss, shape, dtype):
 @pytest.mark.parametrize("act", ACTIVATIONS)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_activation_forward_matches_ops(act, dtype, shape):
-    rng = np.random.default_rng(0)
-    z = randn(rng, shape, dtype)
+    z = cached_randn(0, shape, dtype)
     a = K.activation_forward(z, act)
     assert a.dtype == dtype and a.shape == shape
     np.testing.assert_allclose(a, ops.activation_forward(z, act), **tol(dtype))
@@ -204,8 +213,7 @@ def test_sample_weight_semantics():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES + [(3, 5000), (2000, 1)], ids=str)
 def test_col_sum_and_sq_norm_match_ops(dtype, shape):
-    rng = np.random.default_rng(8)
-    x = randn(rng, shape, dtype)
+    x = cached_randn(8, shape, dtype)
     s = K.col_sum(x)
     assert s.dtype == dtype and s.shape == (shape[1],)
     np.testing.assert_allclose(s, ops.col_sum(x), rtol=1e-6 if dtype == np.float32 else 1e-12,
@@ -227,7 +235,7 @@ def test_sq_norm_accumulates_in_double():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("opt", OPTIMIZERS)
 @pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("n", [0, 1, 1000, 100_003])
+@pytest.mark.parametrize("n", [0, 1, 1003, 70_001])
 def test_optimizer_steps_match_ops(opt, dtype, masked, n):
     rng = np.random.default_rng(9)
     w = randn(rng, n, dtype, 1.0)
@@ -236,7 +244,7 @@ def test_optimizer_steps_match_ops(opt, dtype, masked, n):
     ref = [w.astype(np.float64), np.zeros(n), np.zeros(n)]
     hp = dict(lr=0.05, momentum=0.8, beta1=0.85, beta2=0.99, eps=1e-7, l2=0.01,
               weight_decay=0.02, grad_scale=0.9)
-    for t in range(1, 6):
+    for t in range(1, 4):
         g = randn(rng, n, dtype, 1.0)
         assert K.optimizer_step(opt, state[0], g, state[1], state[2], is_weight=isw, t=t,
                                 **hp) is None
