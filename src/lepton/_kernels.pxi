@@ -34,8 +34,9 @@ cdef extern from "_lepton_math.h" nogil:
     double lepton_tanh(double x) noexcept
     float lepton_softplusf(float x) noexcept
     double lepton_softplus(double x) noexcept
-    void lepton_philox4x32_10(const uint32_t* c, uint32_t k0, uint32_t k1,
-                              uint32_t* out) noexcept
+    void lepton_philox4x32_10(uint64_t b0, Py_ssize_t nb, uint32_t c1, uint32_t c2,
+                              uint32_t c3, uint32_t k0, uint32_t k1,
+                              uint32_t* words) noexcept
 
 cdef enum:
     CHUNK_ALIGN = 64                   # per-thread chunk boundaries (elements)
@@ -122,6 +123,10 @@ cdef inline int _threads_for(double work, double per_thread, int n_threads) noex
     if n_threads <= 1 or cap < 2:
         return 1
     return n_threads if n_threads < cap else <int>cap
+
+
+cdef inline Py_ssize_t _max(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return a if a > b else b
 
 
 cdef inline Py_ssize_t _aligned_chunk(Py_ssize_t n, int nt) noexcept nogil:

@@ -14,9 +14,11 @@
 #        word    = output[i & 3];  keep = word >= ceil(rate * 2^32)
 #      (distinct (seed, step, layer, i) give distinct counters while step and b < 2^32).
 from libc.math cimport sqrtf, ceil
+from libc.string cimport memset
 
 cdef enum:
     OPTIM_PER_THREAD = 1 << 15         # elements per thread for an optimizer step
+    DROP_BLOCK = 64                    # Philox blocks generated per batch (256 elements)
 
 
 cdef inline floating _sqrt(floating x) noexcept nogil:
@@ -108,25 +110,32 @@ cdef void optim_step(int opt, Py_ssize_t n,
 
 
 # ---------------------------------------------------------------- dropout
+cdef void _keep_scale(Py_ssize_t n, floating* x, const uint32_t* word, uint32_t thr,
+                      floating scale) noexcept nogil:
+    """x_i = x_i * scale if word_i >= thr else 0"""
+    cdef Py_ssize_t i
+    cdef floating xi
+    for i in range(n):
+        xi = x[i]
+        x[i] = xi * scale if word[i] >= thr else 0
+
+
 cdef void _dropout_range(Py_ssize_t lo, Py_ssize_t hi,
                          floating* x,                    # IN/OUT: elements lo..hi-1
-                         uint64_t thr, floating scale, uint64_t seed, uint64_t step,
+                         uint32_t thr, floating scale, uint64_t seed, uint64_t step,
                          uint32_t layer) noexcept nogil:
     """x_i = x_i * scale if word(i) >= thr else 0, for lo <= i < hi"""
-    cdef uint32_t ctr[4]
-    cdef uint32_t word[4]
-    cdef uint64_t b, b0 = (<uint64_t>lo) >> 2, b1 = (<uint64_t>hi + 3) >> 2
-    cdef Py_ssize_t i, k
-    for b in range(b0, b1):
-        ctr[0] = <uint32_t>b
-        ctr[1] = <uint32_t>step
-        ctr[2] = layer
-        ctr[3] = <uint32_t>(step >> 32) ^ <uint32_t>(b >> 32)
-        lepton_philox4x32_10(ctr, <uint32_t>seed, <uint32_t>(seed >> 32), word)
-        for k in range(4):
-            i = <Py_ssize_t>(b * 4) + k
-            if lo <= i < hi:
-                x[i] = x[i] * scale if word[k] >= thr else 0
+    cdef uint32_t word[4 * DROP_BLOCK]
+    cdef uint64_t b = (<uint64_t>lo) >> 2, b_end = (<uint64_t>hi + 3) >> 2
+    cdef Py_ssize_t nb, i0, i1
+    while b < b_end:
+        nb = <Py_ssize_t>(b_end - b) if b_end - b < DROP_BLOCK else DROP_BLOCK
+        lepton_philox4x32_10(b, nb, <uint32_t>step, layer, <uint32_t>(step >> 32),
+                             <uint32_t>seed, <uint32_t>(seed >> 32), word)
+        i0 = _max(lo, <Py_ssize_t>(4 * b))
+        i1 = _min(hi, <Py_ssize_t>(4 * b) + 4 * nb)
+        _keep_scale(i1 - i0, x + i0, word + (i0 - <Py_ssize_t>(4 * b)), thr, scale)
+        b += nb
 
 
 cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
@@ -141,17 +150,20 @@ cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
     if n <= 0 or rate <= 0:
         return
     thr = <uint64_t>ceil(rate * 4294967296.0)
+    if thr > 0xFFFFFFFFULL:    # rate within 2^-32 of 1: no 32-bit word is kept
+        memset(x, 0, n * sizeof(floating))
+        return
     scale = <floating>(1.0 / (1.0 - rate))
     nt = _threads_for(<double>n, EXP_PER_THREAD, n_threads)
     if nt <= 1:
-        _dropout_range(0, n, x, thr, scale, seed, step, layer)
+        _dropout_range(0, n, x, <uint32_t>thr, scale, seed, step, layer)
         return
     cs = _aligned_chunk(n, nt)
     for k in prange(nt, nogil=True, num_threads=nt, schedule="static"):
         lo = k * cs
         hi = _min(lo + cs, n)
         if lo < hi:
-            _dropout_range(lo, hi, x, thr, scale, seed, step, layer)
+            _dropout_range(lo, hi, x, <uint32_t>thr, scale, seed, step, layer)
 
 
 # ---------------------------------------------------------------- def wrappers
