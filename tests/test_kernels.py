@@ -236,7 +236,7 @@ def test_sq_norm_accumulates_in_double():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("opt", OPTIMIZERS)
 @pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("n", [0, 1, 1003, 70_001])
+@pytest.mark.parametrize("n", [0, 1, 1003, 20_011])
 def test_optimizer_steps_match_ops(opt, dtype, masked, n):
     rng = np.random.default_rng(9)
     w = randn(rng, n, dtype, 1.0)

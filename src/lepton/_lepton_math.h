@@ -192,6 +192,9 @@ LM_INLINE double lepton_expm1(double x) {
 }
 
 /* ---------------------------------------------------------------- sigmoid, tanh, softplus */
+#define LEPTON_GELU_C 0.79788456080286535588   /* sqrt(2 / pi) */
+#define LEPTON_GELU_A 0.044715
+
 /* sigmoid from e = exp(-|x|) <= 1: 1 / (1 + e) for x >= 0, e / (1 + e) below, so tiny
  * results near the underflow limit keep their relative accuracy. */
 LM_INLINE float lepton_sigmoidf(float x) {

@@ -19,31 +19,6 @@ cdef enum:
 
 
 # ---------------------------------------------------------------- kernels
-cdef floating _max8(Py_ssize_t n, const floating* x) noexcept nogil:
-    """max_i x_i for n >= 1: 8 interleaved maxima (vectorisable; a max is exact in any order)"""
-    cdef floating m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0]
-    cdef floating m4 = x[0], m5 = x[0], m6 = x[0], m7 = x[0]
-    cdef Py_ssize_t i, n8 = n - n % 8
-    for i in range(0, n8, 8):
-        m0 = x[i] if x[i] > m0 else m0
-        m1 = x[i + 1] if x[i + 1] > m1 else m1
-        m2 = x[i + 2] if x[i + 2] > m2 else m2
-        m3 = x[i + 3] if x[i + 3] > m3 else m3
-        m4 = x[i + 4] if x[i + 4] > m4 else m4
-        m5 = x[i + 5] if x[i + 5] > m5 else m5
-        m6 = x[i + 6] if x[i + 6] > m6 else m6
-        m7 = x[i + 7] if x[i + 7] > m7 else m7
-    for i in range(n8, n):
-        m0 = x[i] if x[i] > m0 else m0
-    m0 = m1 if m1 > m0 else m0
-    m2 = m3 if m3 > m2 else m2
-    m4 = m5 if m5 > m4 else m4
-    m6 = m7 if m7 > m6 else m6
-    m0 = m2 if m2 > m0 else m0
-    m4 = m6 if m6 > m4 else m4
-    return m4 if m4 > m0 else m0
-
-
 cdef void _ce_terms(Py_ssize_t n, const floating* z, const floating* y, floating mx,
                     floating* t) noexcept nogil:
     """t = y (mx - z), 0 where y == 0 (so z = -inf with y = 0 costs nothing, not inf * 0)"""
@@ -237,24 +212,6 @@ cdef void _huber_grad(Py_ssize_t n, const floating* z, const floating* y, floati
         r = r if r < d else d
         r = r if r > -d else -d
         dz[j] = k * r
-
-
-cdef double _sum8(Py_ssize_t n, const floating* x) noexcept nogil:
-    """sum_i x_i in double: 8 interleaved partial sums (vectorisable, fixed order)"""
-    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0
-    cdef Py_ssize_t i, n8 = n - n % 8
-    for i in range(0, n8, 8):
-        s0 += x[i]
-        s1 += x[i + 1]
-        s2 += x[i + 2]
-        s3 += x[i + 3]
-        s4 += x[i + 4]
-        s5 += x[i + 5]
-        s6 += x[i + 6]
-        s7 += x[i + 7]
-    for i in range(n8, n):
-        s0 += x[i]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
 cdef inline void _terms(int loss, Py_ssize_t n, const floating* z, const floating* y,
