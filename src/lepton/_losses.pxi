@@ -9,8 +9,9 @@
 #   2. The value is summed per row in double, over row chunks whose size depends only on
 #      (rows, cols), and the chunk sums are added in order: the same bits for any thread
 #      count.  Threads take whole chunks.
-#   3. dz may alias z (the training step overwrites the logits with their gradient): each
-#      row reads z before writing dz.
+#   3. dz may alias z (the training step overwrites the logits with their gradient): every
+#      row (or group of short rows) reads z before writing dz, or reads z_j before writing
+#      dz_j in the same iteration.
 
 cdef enum:
     LOSS_CHUNK_ELEMS = 4096            # fixed work of one loss-value chunk
@@ -37,14 +38,6 @@ cdef void _exp_shift(Py_ssize_t n, const floating* z, floating mx, floating* e) 
         e[j] = _exp(z[j] - mx)
 
 
-cdef void _ce_grad(Py_ssize_t n, const floating* y, floating* dz, floating f,
-                   floating c) noexcept nogil:
-    """dz = f dz - c y   (dz holds exp(z - mx) on entry)"""
-    cdef Py_ssize_t j
-    for j in range(n):
-        dz[j] = f * dz[j] - c * y[j]
-
-
 cdef double _ce_row(Py_ssize_t cols, const floating* z, const floating* y,
                     floating* dz, double c) noexcept nogil:
     """l = -sum_j y_j log softmax(z)_j; dz = c (softmax(z) sum_j y_j - y); dz may be z"""
@@ -66,7 +59,7 @@ cdef double _ce_row(Py_ssize_t cols, const floating* z, const floating* y,
     if dz != NULL:
         _exp_shift(cols, z, mx, dz)
         s = _sum8(cols, dz)
-        _ce_grad(cols, y, dz, <floating>(c * sy / s), <floating>c)
+        _ce_grad_from(cols, dz, y, dz, <floating>(c * sy / s), <floating>c)
     return lz + sy * lepton_log(s)
 
 

@@ -34,13 +34,13 @@ cdef void _optim_range(int opt, Py_ssize_t n,
                        const floating* g,                # IN  n
                        floating* m, floating* v,         # IN/OUT n (state, may be NULL if unused)
                        const unsigned char* isw,         # IN  n, may be NULL (all weights)
-                       floating lr, floating mu, floating b1, floating b2, floating eps,
-                       floating l2, floating lrwd, floating gs, floating step) noexcept nogil:
-    """w, m, v := one optimizer step on n contiguous entries (see optim_step)"""
+                       floating lr, floating mu, floating b1, floating c1, floating b2,
+                       floating c2, floating eps, floating l2, floating lrwd, floating gs,
+                       floating step) noexcept nogil:
+    """w, m, v := one optimizer step on n contiguous entries (see optim_step); c = 1 - b"""
     cdef Py_ssize_t i
     cdef floating wi, gi, mi, vi
     cdef bint f
-    cdef floating c1 = 1 - b1, c2 = 1 - b2
     # One loop per rule (the rule switch stays out of the loop).  The flag test is
     # loop-invariant when isw is NULL: GCC unswitches it and vectorises both versions.
     # Ternaries, not products with the flag, so a non-weight entry never sees 0 * inf.
@@ -83,7 +83,7 @@ cdef void optim_step(int opt, Py_ssize_t n,
                      double l2, double weight_decay, double grad_scale, long long t,
                      int n_threads) noexcept nogil:
     """g' = grad_scale g + l2 w; w -= lr wd w; w, m, v := rule(w, g', m, v)"""
-    cdef double step = 0
+    cdef double step = 0     # hyper-parameters are combined in double, then rounded once
     cdef Py_ssize_t cs, lo, hi
     cdef int k, nt
     if n <= 0:
@@ -93,7 +93,8 @@ cdef void optim_step(int opt, Py_ssize_t n,
     nt = _threads_for(<double>n, OPTIM_PER_THREAD, n_threads)
     if nt <= 1:
         _optim_range(opt, n, w, g, m, v, is_weight, <floating>lr, <floating>momentum,
-                     <floating>beta1, <floating>beta2, <floating>eps, <floating>l2,
+                     <floating>beta1, <floating>(1 - beta1), <floating>beta2,
+                     <floating>(1 - beta2), <floating>eps, <floating>l2,
                      <floating>(lr * weight_decay), <floating>grad_scale, <floating>step)
         return
     cs = _aligned_chunk(n, nt)
@@ -104,7 +105,8 @@ cdef void optim_step(int opt, Py_ssize_t n,
             _optim_range(opt, hi - lo, w + lo, g + lo, (m + lo if m != NULL else m),
                          (v + lo if v != NULL else v),
                          (is_weight + lo if is_weight != NULL else is_weight),
-                         <floating>lr, <floating>momentum, <floating>beta1, <floating>beta2,
+                         <floating>lr, <floating>momentum, <floating>beta1,
+                         <floating>(1 - beta1), <floating>beta2, <floating>(1 - beta2),
                          <floating>eps, <floating>l2, <floating>(lr * weight_decay),
                          <floating>grad_scale, <floating>step)
 
