@@ -11,7 +11,7 @@ DTYPES = [np.float32, np.float64]
 ACTIVATIONS = sorted(_names.ACTIVATIONS)
 LOSSES = sorted(_names.LOSSES)
 OPTIMIZERS = sorted(_names.OPTIMIZERS)
-SHAPES = [(0, 5), (3, 0), (1, 1), (1, 7), (13, 17), (97, 3), (1000, 777)]
+SHAPES = [(0, 5), (3, 0), (1, 1), (1, 7), (13, 17), (97, 3), (500, 777)]
 
 
 def tol(dtype):
@@ -55,7 +55,7 @@ def test_activation_forward_matches_ops(act, dtype, shape):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("act", ACTIVATIONS)
-@pytest.mark.parametrize("shape", [(0, 4), (1, 1), (13, 17), (257, 301)], ids=str)
+@pytest.mark.parametrize("shape", [(0, 4), (1, 1), (13, 17), (127, 301)], ids=str)
 def test_activation_backward_matches_ops(act, dtype, shape):
     rng = np.random.default_rng(1)
     z = randn(rng, shape, dtype)
@@ -130,7 +130,7 @@ def test_nan_propagates_through_activations():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("shape", [(0, 3), (1, 1), (1, 7), (13, 17), (257, 301)], ids=str)
+@pytest.mark.parametrize("shape", [(0, 3), (1, 1), (1, 7), (13, 17), (67, 301)], ids=str)
 def test_loss_grad_matches_ops(loss, dtype, weighted, shape):
     rng = np.random.default_rng(4)
     z = randn(rng, shape, dtype)
@@ -227,8 +227,10 @@ def test_col_sum_and_sq_norm_match_ops(dtype, shape):
 
 
 def test_sq_norm_accumulates_in_double():
-    x = np.full(10_000_001, 1.0, np.float32)   # float32 accumulation would stall at 2**24
-    assert K.sq_norm(x) == 10_000_001.0
+    # in float32, 2**24 + 1 rounds back to 2**24: the thousand ones would vanish
+    x = np.ones(1001, np.float32)
+    x[0] = 2.0 ** 12
+    assert K.sq_norm(x) == 2.0 ** 24 + 1000
     assert K.col_sum(np.ones((3, 2), np.float32)).tolist() == [3.0, 3.0]
 
 
@@ -346,12 +348,12 @@ def test_fast_math_float32_within_few_ulp(func):
     ref_f, (lo, hi), _ = MATH[func]
     rng = np.random.default_rng(11)
     if func == "log":
-        x = np.exp(rng.uniform(np.log(lo), np.log(hi), 200_000)).astype(np.float32)
+        x = np.exp(rng.uniform(np.log(lo), np.log(hi), 100_000)).astype(np.float32)
     elif func == "log1p":
-        x = np.concatenate([rng.uniform(lo, 1, 100_000),
-                            np.exp(rng.uniform(-60, np.log(hi), 100_000))]).astype(np.float32)
+        x = np.concatenate([rng.uniform(lo, 1, 50_000),
+                            np.exp(rng.uniform(-60, np.log(hi), 50_000))]).astype(np.float32)
     else:
-        x = rng.uniform(lo, hi, 200_000).astype(np.float32)
+        x = rng.uniform(lo, hi, 100_000).astype(np.float32)
         x = np.concatenate([x, (x / 1e4).astype(np.float32)])
     got = core._fast_math(func, x)
     with np.errstate(all="ignore"):
@@ -364,12 +366,12 @@ def test_fast_math_float64_within_few_ulp(func):
     ref_f, _, (lo, hi) = MATH[func]
     rng = np.random.default_rng(12)
     if func == "log":
-        x = np.exp(rng.uniform(np.log(lo), np.log(hi), 200_000))
+        x = np.exp(rng.uniform(np.log(lo), np.log(hi), 100_000))
     elif func == "log1p":
-        x = np.concatenate([rng.uniform(lo, 1, 100_000),
-                            np.exp(rng.uniform(-600, np.log(hi), 100_000))])
+        x = np.concatenate([rng.uniform(lo, 1, 50_000),
+                            np.exp(rng.uniform(-600, np.log(hi), 50_000))])
     else:
-        x = rng.uniform(lo, hi, 200_000)
+        x = rng.uniform(lo, hi, 100_000)
         x = np.concatenate([x, x / 1e4])
     got = core._fast_math(func, x)
     with np.errstate(all="ignore"):

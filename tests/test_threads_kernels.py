@@ -56,7 +56,7 @@ def test_loss_value_and_grad(loss, dtype, shape, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(1000, 300), (701, 777), (70_000, 3)], ids=str)
+@pytest.mark.parametrize("shape", [(1000, 300), (701, 777), (20_000, 3)], ids=str)
 def test_col_sum_and_sq_norm(dtype, shape, rng):
     x = rng.standard_normal(shape).astype(dtype)
     s1 = K.col_sum(x, n_threads=1)
@@ -64,7 +64,7 @@ def test_col_sum_and_sq_norm(dtype, shape, rng):
     for nt in THREADS:
         assert same_bits(K.col_sum(x, n_threads=nt), s1)
         assert K.sq_norm(x, n_threads=nt) == n1
-    big = rng.standard_normal(1_000_003).astype(dtype)
+    big = rng.standard_normal(300_007).astype(dtype)
     assert K.sq_norm(big, n_threads=2) == K.sq_norm(big, n_threads=1)
 
 
