@@ -44,7 +44,7 @@ cdef cnp.ndarray _operand(object x, str name, object dtype, tuple ndims, bint wr
     if ndims and arr.ndim not in ndims:
         want = " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{name} must be {want}, got a {arr.ndim}-D array of shape "
-                         f"{x.shape}" + ("; reshape it with x.reshape(-1, 1) for one column"
+                         f"{x.shape}" + (f"; use {name}.reshape(-1, 1) for a single column"
                                          if arr.ndim == 1 and 2 in ndims else ""))
     if arr.ndim == 0:
         raise ValueError(f"{name} must be an array, got a 0-D array")

@@ -99,8 +99,9 @@ cdef void act_forward(int act, Py_ssize_t rows, Py_ssize_t cols,
                       floating* a,                                # OUT rows x cols
                       double param, int n_threads) noexcept nogil
 
-# dz = da * f'(z) (softmax: dz_ij = a_ij * (da_ij - sum_k da_ik a_ik)).  Needs z and/or
-# a = f(z) depending on the activation; dz may alias da.
+# dz = da * f'(z) (softmax: dz_ij = a_ij * (da_ij - sum_k da_ik a_ik)); dz may alias da.
+# Reads z for relu, leaky_relu, elu, gelu, softplus and a = f(z) for sigmoid, tanh, elu,
+# softmax; the pointer an activation does not read may be NULL.
 cdef void act_backward(int act, Py_ssize_t rows, Py_ssize_t cols,
                        const floating* z, const floating* a,      # IN  rows x cols
                        const floating* da,                        # IN  rows x cols
@@ -113,6 +114,10 @@ cdef void act_backward(int act, Py_ssize_t rows, Py_ssize_t cols,
 # losses.  L = (1/rows) * sum_i w_i * l_i, with w = sw (NULL: all ones) and l_i =
 #   SOFTMAX_CE: -sum_j y_ij log softmax(z_i)_j        BCE_LOGITS: sum_j bce(z_ij, y_ij)
 #   MSE: mean_j (z_ij - y_ij)^2   MAE: mean_j |z_ij - y_ij|   HUBER(delta=param): mean_j huber
+# Entries with y_ij == 0 add nothing to SOFTMAX_CE (so z_ij = -inf there is fine).  dz may
+# alias z (each block of rows reads z before writing dz), not y or sw.  rows == 0 or
+# cols == 0 returns 0.  Values are summed in double over row chunks fixed by (rows, cols):
+# bitwise identical for any n_threads.
 cdef double loss_grad(int loss, Py_ssize_t rows, Py_ssize_t cols,
                       const floating* z,                          # IN  rows x cols
                       const floating* y,                          # IN  rows x cols
@@ -138,6 +143,8 @@ cdef double sq_norm(Py_ssize_t n, const floating* x, int n_threads) noexcept nog
 #               w -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)     (t >= 1)
 #   ADAMW (and any optimizer with weight_decay > 0) first applies w -= lr * weight_decay * w
 #   to weights only (decoupled decay).
+# m is read only by MOMENTUM/NESTEROV/ADAM/ADAMW and v only by ADAM/ADAMW (else may be NULL);
+# w, g, m, v must not overlap.  Elementwise, so any n_threads gives the same bits.
 cdef void optim_step(int opt, Py_ssize_t n,
                      floating* w,                                 # IN/OUT n
                      const floating* g,                           # IN  n
@@ -150,6 +157,10 @@ cdef void optim_step(int opt, Py_ssize_t n,
 # Inverted dropout in place: x_ij *= keep_ij / (1 - rate), keep_ij = (u >= rate) with u
 # uniform from Philox4x32-10 keyed by (seed, step, layer, i*cols + j): the same mask for any
 # thread count, recomputed (not stored) in backward by calling this again on the gradient.
+# Exactly: element k = i*cols + j takes word k & 3 of Philox4x32-10 with key
+# (seed mod 2^32, seed >> 32) and counter (b mod 2^32, step mod 2^32, layer,
+# (step >> 32) ^ (b >> 32)), b = k >> 2, and is kept iff word >= ceil(rate * 2^32)
+# (lepton.ops.dropout_mask computes the same mask).  0 <= rate < 1.
 cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
                         floating* x,                              # IN/OUT rows x cols
                         double rate, uint64_t seed, uint64_t step, uint32_t layer,

@@ -34,8 +34,13 @@ cdef extern from "_lepton_math.h" nogil:
     double lepton_tanh(double x) noexcept
     float lepton_softplusf(float x) noexcept
     double lepton_softplus(double x) noexcept
-    void lepton_philox4x32_10(const uint32_t* c, uint32_t k0, uint32_t k1,
-                              uint32_t* out) noexcept
+    # gelu (tanh form): gelu(x) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3); C macros,
+    # so the loops see constants rather than module globals they would have to reload.
+    const double GELU_C "LEPTON_GELU_C"
+    const double GELU_A "LEPTON_GELU_A"
+    void lepton_philox4x32_10(uint64_t b0, Py_ssize_t nb, uint32_t c1, uint32_t c2,
+                              uint32_t c3, uint32_t k0, uint32_t k1,
+                              uint32_t* words) noexcept
 
 cdef enum:
     CHUNK_ALIGN = 64                   # per-thread chunk boundaries (elements)
@@ -45,9 +50,6 @@ cdef enum:
     SQ_MAX_CHUNKS = 512
     COLSUM_BLOCK = 256                 # columns summed together (double accumulators)
 
-# gelu (tanh form): gelu(x) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
-cdef double GELU_C = 0.7978845608028654
-cdef double GELU_A = 0.044715
 
 
 # ---------------------------------------------------------------- fused-type math
@@ -124,14 +126,18 @@ cdef inline int _threads_for(double work, double per_thread, int n_threads) noex
     return n_threads if n_threads < cap else <int>cap
 
 
+cdef inline Py_ssize_t _max(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return a if a > b else b
+
+
 cdef inline Py_ssize_t _aligned_chunk(Py_ssize_t n, int nt) noexcept nogil:
     """Per-thread chunk of n elements over nt threads, a multiple of CHUNK_ALIGN."""
     return _ceil_div(_ceil_div(n, nt), CHUNK_ALIGN) * CHUNK_ALIGN
 
 
 # ---------------------------------------------------------------- activations
-# One small function per loop: GCC inlines the math (and so vectorises) only into loops it
-# considers hot, and a loop inside one branch of a large switch is not.
+# One small function per loop: GCC's inliner treats a call in one branch of a long if-chain
+# as cold and may leave the math out of line there, which stops vectorisation.
 cdef void _fwd_sigmoid(Py_ssize_t n, const floating* z, floating* a) noexcept nogil:
     """a = 1 / (1 + exp(-z))"""
     cdef Py_ssize_t i
@@ -217,14 +223,10 @@ cdef void _softmax_rows(Py_ssize_t rows, Py_ssize_t cols,
     for i in range(rows):
         zi = z + i * cols
         ai = a + i * cols
-        mx = zi[0]
-        for j in range(1, cols):
-            mx = zi[j] if zi[j] > mx else mx
+        mx = _max8(cols, zi)
         for j in range(cols):
             ai[j] = _exp(zi[j] - mx)
-        s = 0
-        for j in range(cols):
-            s += ai[j]
+        s = _sum8(cols, ai)
         inv = <floating>(1.0 / s)
         for j in range(cols):
             ai[j] = ai[j] * inv
@@ -410,6 +412,49 @@ cdef void act_backward(int act, Py_ssize_t rows, Py_ssize_t cols,
 
 
 # ---------------------------------------------------------------- reductions
+cdef floating _max8(Py_ssize_t n, const floating* x) noexcept nogil:
+    """max_i x_i for n >= 1: 8 interleaved maxima (vectorisable; a max is exact in any order)"""
+    cdef floating m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0]
+    cdef floating m4 = x[0], m5 = x[0], m6 = x[0], m7 = x[0]
+    cdef Py_ssize_t i, n8 = n - n % 8
+    for i in range(0, n8, 8):
+        m0 = x[i] if x[i] > m0 else m0
+        m1 = x[i + 1] if x[i + 1] > m1 else m1
+        m2 = x[i + 2] if x[i + 2] > m2 else m2
+        m3 = x[i + 3] if x[i + 3] > m3 else m3
+        m4 = x[i + 4] if x[i + 4] > m4 else m4
+        m5 = x[i + 5] if x[i + 5] > m5 else m5
+        m6 = x[i + 6] if x[i + 6] > m6 else m6
+        m7 = x[i + 7] if x[i + 7] > m7 else m7
+    for i in range(n8, n):
+        m0 = x[i] if x[i] > m0 else m0
+    m0 = m1 if m1 > m0 else m0
+    m2 = m3 if m3 > m2 else m2
+    m4 = m5 if m5 > m4 else m4
+    m6 = m7 if m7 > m6 else m6
+    m0 = m2 if m2 > m0 else m0
+    m4 = m6 if m6 > m4 else m4
+    return m4 if m4 > m0 else m0
+
+
+cdef double _sum8(Py_ssize_t n, const floating* x) noexcept nogil:
+    """sum_i x_i in double: 8 interleaved partial sums (vectorisable, fixed order)"""
+    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0
+    cdef Py_ssize_t i, n8 = n - n % 8
+    for i in range(0, n8, 8):
+        s0 += x[i]
+        s1 += x[i + 1]
+        s2 += x[i + 2]
+        s3 += x[i + 3]
+        s4 += x[i + 4]
+        s5 += x[i + 5]
+        s6 += x[i + 6]
+        s7 += x[i + 7]
+    for i in range(n8, n):
+        s0 += x[i]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
 cdef void _col_sum_block(Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t width,
                          const floating* x,              # IN  rows x cols (block origin)
                          floating* out) noexcept nogil:  # OUT width

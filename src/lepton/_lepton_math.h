@@ -13,6 +13,7 @@
 #ifndef LEPTON_MATH_H
 #define LEPTON_MATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Forced: a loop calls several of these, and one that is not inlined stops vectorisation. */
@@ -191,8 +192,24 @@ LM_INLINE double lepton_expm1(double x) {
 }
 
 /* ---------------------------------------------------------------- sigmoid, tanh, softplus */
-LM_INLINE float lepton_sigmoidf(float x) { return 1.0f / (1.0f + lepton_expf(-x)); }
-LM_INLINE double lepton_sigmoid(double x) { return 1.0 / (1.0 + lepton_exp(-x)); }
+#define LEPTON_GELU_C 0.79788456080286535588   /* sqrt(2 / pi) */
+#define LEPTON_GELU_A 0.044715
+
+/* sigmoid from e = exp(-|x|) <= 1: 1 / (1 + e) for x >= 0, e / (1 + e) below, so tiny
+ * results near the underflow limit keep their relative accuracy. */
+LM_INLINE float lepton_sigmoidf(float x) {
+    const float e = lepton_expf(-__builtin_fabsf(x));
+    const float s = 1.0f / (1.0f + e);
+    const float es = e * s;
+    return x >= 0.0f ? s : es;
+}
+
+LM_INLINE double lepton_sigmoid(double x) {
+    const double e = lepton_exp(-__builtin_fabs(x));
+    const double s = 1.0 / (1.0 + e);
+    const double es = e * s;
+    return x >= 0.0 ? s : es;
+}
 
 /* tanh: odd polynomial (float) / rational (double) below 0.625 where 1 - 2/(e^2|x| + 1)
  * would cancel; that formula above (e^2|x| = inf gives exactly 1). */
@@ -234,28 +251,31 @@ LM_INLINE double lepton_softplus(double x) {
 
 /* ---------------------------------------------------------------- Philox4x32-10 */
 /* Salmon et al., "Parallel random numbers: as easy as 1, 2, 3" (SC'11); constants and
- * round function as in Random123.  out = Philox4x32-10(counter c, key (k0, k1)). */
-#define LM_PHILOX_M0 0xD2511F53u
-#define LM_PHILOX_M1 0xCD9E8D57u
-#define LM_PHILOX_W0 0x9E3779B9u
-#define LM_PHILOX_W1 0xBB67AE85u
+ * round function as in Random123.  One round; the key of round r is (k0 + r W0, k1 + r W1). */
+#define LM_PHILOX_ROUND(r) {                                                   \
+    const uint64_t p0 = (uint64_t)0xD2511F53u * x0;                            \
+    const uint64_t p1 = (uint64_t)0xCD9E8D57u * x2;                            \
+    const uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ (k0 + (r) * 0x9E3779B9u);  \
+    const uint32_t n2 = (uint32_t)(p0 >> 32) ^ x3 ^ (k1 + (r) * 0xBB67AE85u);  \
+    x1 = (uint32_t)p1; x3 = (uint32_t)p0; x0 = n0; x2 = n2; }
 
-LM_INLINE void lepton_philox4x32_10(const uint32_t c[4], uint32_t k0, uint32_t k1,
-                                        uint32_t out[4]) {
-    uint32_t c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
-    for (int r = 0; r < 10; ++r) {
-        const uint64_t p0 = (uint64_t)LM_PHILOX_M0 * c0;
-        const uint64_t p1 = (uint64_t)LM_PHILOX_M1 * c2;
-        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
-        const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-        c1 = (uint32_t)p1;
-        c3 = (uint32_t)p0;
-        c0 = n0;
-        c2 = n2;
-        k0 += LM_PHILOX_W0;
-        k1 += LM_PHILOX_W1;
+/* words[4 i + j] = word j of Philox4x32-10(counter_i, key (k0, k1)) for i < nb, with
+ * counter_i = (b mod 2^32, c1, c2, c3 ^ (b >> 32)), b = b0 + i.  Blocks are independent, so
+ * GCC vectorises the loop across them (32x32->64 multiplies are pmuludq at every level). */
+LM_INLINE void lepton_philox4x32_10(uint64_t b0, ptrdiff_t nb, uint32_t c1, uint32_t c2,
+                                    uint32_t c3, uint32_t k0, uint32_t k1,
+                                    uint32_t* restrict words) {
+    for (ptrdiff_t i = 0; i < nb; ++i) {
+        const uint64_t b = b0 + (uint64_t)i;
+        uint32_t x0 = (uint32_t)b, x1 = c1, x2 = c2, x3 = c3 ^ (uint32_t)(b >> 32);
+        LM_PHILOX_ROUND(0u) LM_PHILOX_ROUND(1u) LM_PHILOX_ROUND(2u) LM_PHILOX_ROUND(3u)
+        LM_PHILOX_ROUND(4u) LM_PHILOX_ROUND(5u) LM_PHILOX_ROUND(6u) LM_PHILOX_ROUND(7u)
+        LM_PHILOX_ROUND(8u) LM_PHILOX_ROUND(9u)
+        words[4 * i] = x0;
+        words[4 * i + 1] = x1;
+        words[4 * i + 2] = x2;
+        words[4 * i + 3] = x3;
     }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
 #endif /* LEPTON_MATH_H */

@@ -14,9 +14,11 @@
 #        word    = output[i & 3];  keep = word >= ceil(rate * 2^32)
 #      (distinct (seed, step, layer, i) give distinct counters while step and b < 2^32).
 from libc.math cimport sqrtf, ceil
+from libc.string cimport memset
 
 cdef enum:
     OPTIM_PER_THREAD = 1 << 15         # elements per thread for an optimizer step
+    DROP_BLOCK = 64                    # Philox blocks generated per batch (256 elements)
 
 
 cdef inline floating _sqrt(floating x) noexcept nogil:
@@ -32,13 +34,13 @@ cdef void _optim_range(int opt, Py_ssize_t n,
                        const floating* g,                # IN  n
                        floating* m, floating* v,         # IN/OUT n (state, may be NULL if unused)
                        const unsigned char* isw,         # IN  n, may be NULL (all weights)
-                       floating lr, floating mu, floating b1, floating b2, floating eps,
-                       floating l2, floating lrwd, floating gs, floating step) noexcept nogil:
-    """w, m, v := one optimizer step on n contiguous entries (see optim_step)"""
+                       floating lr, floating mu, floating b1, floating c1, floating b2,
+                       floating c2, floating eps, floating l2, floating lrwd, floating gs,
+                       floating step) noexcept nogil:
+    """w, m, v := one optimizer step on n contiguous entries (see optim_step); c = 1 - b"""
     cdef Py_ssize_t i
     cdef floating wi, gi, mi, vi
     cdef bint f
-    cdef floating c1 = 1 - b1, c2 = 1 - b2
     # One loop per rule (the rule switch stays out of the loop).  The flag test is
     # loop-invariant when isw is NULL: GCC unswitches it and vectorises both versions.
     # Ternaries, not products with the flag, so a non-weight entry never sees 0 * inf.
@@ -81,7 +83,7 @@ cdef void optim_step(int opt, Py_ssize_t n,
                      double l2, double weight_decay, double grad_scale, long long t,
                      int n_threads) noexcept nogil:
     """g' = grad_scale g + l2 w; w -= lr wd w; w, m, v := rule(w, g', m, v)"""
-    cdef double step = 0
+    cdef double step = 0     # hyper-parameters are combined in double, then rounded once
     cdef Py_ssize_t cs, lo, hi
     cdef int k, nt
     if n <= 0:
@@ -91,7 +93,8 @@ cdef void optim_step(int opt, Py_ssize_t n,
     nt = _threads_for(<double>n, OPTIM_PER_THREAD, n_threads)
     if nt <= 1:
         _optim_range(opt, n, w, g, m, v, is_weight, <floating>lr, <floating>momentum,
-                     <floating>beta1, <floating>beta2, <floating>eps, <floating>l2,
+                     <floating>beta1, <floating>(1 - beta1), <floating>beta2,
+                     <floating>(1 - beta2), <floating>eps, <floating>l2,
                      <floating>(lr * weight_decay), <floating>grad_scale, <floating>step)
         return
     cs = _aligned_chunk(n, nt)
@@ -102,31 +105,39 @@ cdef void optim_step(int opt, Py_ssize_t n,
             _optim_range(opt, hi - lo, w + lo, g + lo, (m + lo if m != NULL else m),
                          (v + lo if v != NULL else v),
                          (is_weight + lo if is_weight != NULL else is_weight),
-                         <floating>lr, <floating>momentum, <floating>beta1, <floating>beta2,
+                         <floating>lr, <floating>momentum, <floating>beta1,
+                         <floating>(1 - beta1), <floating>beta2, <floating>(1 - beta2),
                          <floating>eps, <floating>l2, <floating>(lr * weight_decay),
                          <floating>grad_scale, <floating>step)
 
 
 # ---------------------------------------------------------------- dropout
+cdef void _keep_scale(Py_ssize_t n, floating* x, const uint32_t* word, uint32_t thr,
+                      floating scale) noexcept nogil:
+    """x_i = x_i * scale if word_i >= thr else 0"""
+    cdef Py_ssize_t i
+    cdef floating xi
+    for i in range(n):
+        xi = x[i]
+        x[i] = xi * scale if word[i] >= thr else 0
+
+
 cdef void _dropout_range(Py_ssize_t lo, Py_ssize_t hi,
                          floating* x,                    # IN/OUT: elements lo..hi-1
-                         uint64_t thr, floating scale, uint64_t seed, uint64_t step,
+                         uint32_t thr, floating scale, uint64_t seed, uint64_t step,
                          uint32_t layer) noexcept nogil:
     """x_i = x_i * scale if word(i) >= thr else 0, for lo <= i < hi"""
-    cdef uint32_t ctr[4]
-    cdef uint32_t word[4]
-    cdef uint64_t b, b0 = (<uint64_t>lo) >> 2, b1 = (<uint64_t>hi + 3) >> 2
-    cdef Py_ssize_t i, k
-    for b in range(b0, b1):
-        ctr[0] = <uint32_t>b
-        ctr[1] = <uint32_t>step
-        ctr[2] = layer
-        ctr[3] = <uint32_t>(step >> 32) ^ <uint32_t>(b >> 32)
-        lepton_philox4x32_10(ctr, <uint32_t>seed, <uint32_t>(seed >> 32), word)
-        for k in range(4):
-            i = <Py_ssize_t>(b * 4) + k
-            if lo <= i < hi:
-                x[i] = x[i] * scale if word[k] >= thr else 0
+    cdef uint32_t word[4 * DROP_BLOCK]
+    cdef uint64_t b = (<uint64_t>lo) >> 2, b_end = (<uint64_t>hi + 3) >> 2
+    cdef Py_ssize_t nb, i0, i1
+    while b < b_end:
+        nb = <Py_ssize_t>(b_end - b) if b_end - b < DROP_BLOCK else DROP_BLOCK
+        lepton_philox4x32_10(b, nb, <uint32_t>step, layer, <uint32_t>(step >> 32),
+                             <uint32_t>seed, <uint32_t>(seed >> 32), word)
+        i0 = _max(lo, <Py_ssize_t>(4 * b))
+        i1 = _min(hi, <Py_ssize_t>(4 * b) + 4 * nb)
+        _keep_scale(i1 - i0, x + i0, word + (i0 - <Py_ssize_t>(4 * b)), thr, scale)
+        b += nb
 
 
 cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
@@ -141,17 +152,20 @@ cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
     if n <= 0 or rate <= 0:
         return
     thr = <uint64_t>ceil(rate * 4294967296.0)
+    if thr > 0xFFFFFFFFULL:    # rate within 2^-32 of 1: no 32-bit word is kept
+        memset(x, 0, n * sizeof(floating))
+        return
     scale = <floating>(1.0 / (1.0 - rate))
     nt = _threads_for(<double>n, EXP_PER_THREAD, n_threads)
     if nt <= 1:
-        _dropout_range(0, n, x, thr, scale, seed, step, layer)
+        _dropout_range(0, n, x, <uint32_t>thr, scale, seed, step, layer)
         return
     cs = _aligned_chunk(n, nt)
     for k in prange(nt, nogil=True, num_threads=nt, schedule="static"):
         lo = k * cs
         hi = _min(lo + cs, n)
         if lo < hi:
-            _dropout_range(lo, hi, x, thr, scale, seed, step, layer)
+            _dropout_range(lo, hi, x, <uint32_t>thr, scale, seed, step, layer)
 
 
 # ---------------------------------------------------------------- def wrappers

@@ -50,10 +50,13 @@ def _param(act, param):
 
 
 def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))   # overflow-free form
+    e = np.exp(-np.abs(z))                   # never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softmax(z):
+    if z.size == 0:
+        return z.copy()
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
