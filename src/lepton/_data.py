@@ -72,10 +72,10 @@ def targets(y, n, loss, n_outputs, dtype, name="y"):
             if lab.dtype.kind == "f" and np.any(lab != np.round(lab)):
                 raise ValueError(f"{name} must hold integer class indices 0..{K - 1} for "
                                  f"softmax_cross_entropy, got non-integer values")
-            labels = lab.astype(np.int64)
-            bad = (labels < 0) | (labels >= K)
-            if np.any(bad):
-                v = labels[np.argmax(bad)]
+            labels = lab.astype(np.int64, copy=False)
+            lo, hi = labels.min(), labels.max()
+            if lo < 0 or hi >= K:
+                v = lo if lo < 0 else hi
                 raise ValueError(f"{name} contains class index {v}, but the model has {K} "
                                  f"outputs (valid: 0..{K - 1})")
             Y = np.zeros((n, K), dtype=dtype)
