@@ -28,7 +28,8 @@ cdef extern from "_lepton.h" nogil:
     const int KC_F64 "LEPTON_KC_F64"
     const int MC_F64 "LEPTON_MC_F64"
     const int NC_F64 "LEPTON_NC_F64"
-    void ukr_f32 "lepton_ukr_f32"(Py_ssize_t kc, const float* a, const float* b, float* c,
+    void ukr_f32 "lepton_ukr_f32"(Py_ssize_t kc, const float* a, Py_ssize_t rs_a,
+                                  Py_ssize_t cs_a, const float* b, Py_ssize_t rs_b, float* c,
                                   Py_ssize_t ldc, float alpha, float beta, const float* bias)
     void narrow_f32 "lepton_narrow_f32"(Py_ssize_t m, Py_ssize_t k, Py_ssize_t ncols, float alpha,
                                         const float* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
@@ -48,7 +49,8 @@ cdef extern from "_lepton.h" nogil:
                                     const double* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
                                     const double* b, Py_ssize_t ldb, double beta,
                                     double* c, Py_ssize_t ldc, const double* bias)
-    void ukr_f64 "lepton_ukr_f64"(Py_ssize_t kc, const double* a, const double* b, double* c,
+    void ukr_f64 "lepton_ukr_f64"(Py_ssize_t kc, const double* a, Py_ssize_t rs_a,
+                                  Py_ssize_t cs_a, const double* b, Py_ssize_t rs_b, double* c,
                                   Py_ssize_t ldc, double alpha, double beta, const double* bias)
 
 # TLS scratch slots (lepton_tls_buffer): 0 = packed A, 1 = packed B, 2-3 free for kernels.

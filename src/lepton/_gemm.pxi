@@ -10,6 +10,8 @@ cdef enum:
     GEMM_FLOPS_PER_THREAD = 1500000
     # Few-row GEMM streams B; two threads pay off once B no longer fits one core's L1/L2 fast.
     GEMV_PARALLEL_MIN_BYTES = 262144
+    # Operands up to this size are read in place instead of packed (they sit in L1/L2).
+    GEMM_DIRECT_MAX_BYTES = 131072
     # Transposing packs copy this many k-steps at a time so the panel being written stays in L1.
     PACK_CHUNK = 16
 
@@ -89,9 +91,9 @@ cdef inline void ukr(Py_ssize_t kc, const floating* a, const floating* b, floati
                      const floating* bias) noexcept nogil:
     """C[MR x NR] := alpha * Apanel @ Bpanel + beta * C + bias (C micro-kernel, _lepton.h)."""
     if floating is float:
-        ukr_f32(kc, a, b, c, ldc, alpha, beta, bias)
+        ukr_f32(kc, a, 1, MR_F32, b, NR_F32, c, ldc, alpha, beta, bias)
     else:
-        ukr_f64(kc, a, b, c, ldc, alpha, beta, bias)
+        ukr_f64(kc, a, 1, MR_F64, b, NR_F64, c, ldc, alpha, beta, bias)
 
 
 cdef void macro_kernel(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, floating alpha,
@@ -99,7 +101,7 @@ cdef void macro_kernel(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, floating alp
                        floating beta, floating* c, Py_ssize_t ldc,  # IN/OUT
                        const floating* bias, int mr, int nr) noexcept nogil:
     """C[mc x nc] := alpha * packedA @ packedB + beta * C + bias; edge tiles via a temp tile."""
-    cdef Py_ssize_t ir, ir_i, jr, jr_i, i, j, rows, cols
+    cdef Py_ssize_t ir, ir_i, jr, jr_i, rows, cols
     cdef floating tile[16 * 64]   # >= MR*NR for every ISA level in _lepton.h
     cdef floating* ct
     cdef const floating* bj
@@ -115,14 +117,22 @@ cdef void macro_kernel(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, floating alp
                 ukr(kc, pa + ir * kc, pb + jr * kc, ct, ldc, alpha, beta, bj)
             else:
                 ukr(kc, pa + ir * kc, pb + jr * kc, tile, nr, alpha, <floating>0, <floating*>NULL)
-                for i in range(rows):
-                    for j in range(cols):
-                        if beta == 0:
-                            ct[i * ldc + j] = tile[i * nr + j]
-                        else:
-                            ct[i * ldc + j] = tile[i * nr + j] + beta * ct[i * ldc + j]
-                        if bj != NULL:
-                            ct[i * ldc + j] += bj[j]
+                merge_tile(rows, cols, tile, nr, beta, ct, ldc, bj)
+
+
+cdef inline void merge_tile(Py_ssize_t rows, Py_ssize_t cols, const floating* tile, int nr,
+                            floating beta, floating* ct, Py_ssize_t ldc,
+                            const floating* bj) noexcept nogil:
+    """C[:rows, :cols] := tile + beta * C + bias (edge tiles; beta == 0 never reads C)."""
+    cdef Py_ssize_t i, j
+    for i in range(rows):
+        for j in range(cols):
+            if beta == 0:
+                ct[i * ldc + j] = tile[i * nr + j]
+            else:
+                ct[i * ldc + j] = tile[i * nr + j] + beta * ct[i * ldc + j]
+            if bj != NULL:
+                ct[i * ldc + j] += bj[j]
 
 
 cdef int gemm_serial(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
@@ -130,6 +140,8 @@ cdef int gemm_serial(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
                      const floating* b, Py_ssize_t ldb, floating beta,
                      floating* c, Py_ssize_t ldc, const floating* bias) noexcept nogil:
     """C := alpha * op(A) @ op(B) + beta * C + bias, on the calling thread; m, n, k >= 1."""
+    if not trans_b and (m * k + k * n) * sizeof(floating) <= GEMM_DIRECT_MAX_BYTES:
+        return gemm_direct(trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
     cdef int mr, nr
     cdef Py_ssize_t kcb, mcb, ncb, jc, jc_i, pc, pc_i, ic, ic_i, nc, kc, mc
     cdef floating* pa
@@ -170,6 +182,79 @@ cdef int gemm_serial(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
                 macro_kernel(mc, nc, kc, alpha, pa, pb, beta_p, c + ic * ldc + jc, ldc,
                              bias_p, mr, nr)
     return 0
+
+
+cdef int gemm_direct(bint trans_a, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                     floating alpha, const floating* a, Py_ssize_t lda,
+                     const floating* b, Py_ssize_t ldb, floating beta,
+                     floating* c, Py_ssize_t ldc, const floating* bias) noexcept nogil:
+    """C := alpha * op(A) @ B + beta * C + bias with A and row-major B read in place.
+
+    For small operands (a training step's matrices at small batch sizes) packing costs as
+    much as the product: the micro-kernel reads op(A) through its strides and the rows of B
+    directly; only edge tiles are packed, so nothing is read out of bounds.  The k blocks
+    and tiles are those of the packed path, so the result is bitwise the same.
+    """
+    cdef int mr, nr
+    cdef Py_ssize_t kcb, pc, pc_i, kc, jr, jr_i, ir, ir_i, rows, cols
+    cdef Py_ssize_t rs_a = 1 if trans_a else lda
+    cdef Py_ssize_t cs_a = lda if trans_a else 1
+    cdef Py_ssize_t a_rs, a_cs, b_rs
+    cdef const floating* asrc
+    cdef const floating* bsrc
+    cdef const floating* bias_p
+    cdef floating beta_p
+    cdef floating tile[16 * 64]
+    cdef floating* pa
+    cdef floating* pb
+    if floating is float:
+        mr, nr, kcb = MR_F32, NR_F32, KC_F32
+    else:
+        mr, nr, kcb = MR_F64, NR_F64, KC_F64
+    kcb = _min(kcb, k)
+    pa = <floating*>lepton_tls_buffer(TLS_PACK_A, mr * kcb * sizeof(floating))
+    pb = <floating*>lepton_tls_buffer(TLS_PACK_B, nr * kcb * sizeof(floating))
+    if pa == NULL or pb == NULL:
+        return -1
+    for pc_i in range(_ceil_div(k, kcb)):
+        pc = pc_i * kcb
+        kc = _min(kcb, k - pc)
+        beta_p = beta if pc == 0 else <floating>1
+        for jr_i in range(_ceil_div(n, nr)):
+            jr = jr_i * nr
+            cols = _min(nr, n - jr)
+            bias_p = bias + jr if (pc == 0 and bias != NULL) else NULL
+            if cols == nr:
+                bsrc, b_rs = b + pc * ldb + jr, ldb
+            else:
+                pack_b(False, kc, cols, b + pc * ldb + jr, ldb, pb, nr)
+                bsrc, b_rs = pb, nr
+            for ir_i in range(_ceil_div(m, mr)):
+                ir = ir_i * mr
+                rows = _min(mr, m - ir)
+                if rows == mr:
+                    asrc, a_rs, a_cs = a + ir * rs_a + pc * cs_a, rs_a, cs_a
+                else:
+                    pack_a(trans_a, rows, kc, a + ir * rs_a + pc * cs_a, lda, pa, mr)
+                    asrc, a_rs, a_cs = pa, 1, mr
+                if rows == mr and cols == nr:
+                    ukr_any(kc, asrc, a_rs, a_cs, bsrc, b_rs, c + ir * ldc + jr, ldc, alpha,
+                            beta_p, bias_p)
+                else:
+                    ukr_any(kc, asrc, a_rs, a_cs, bsrc, b_rs, tile, nr, alpha, <floating>0,
+                            <floating*>NULL)
+                    merge_tile(rows, cols, tile, nr, beta_p, c + ir * ldc + jr, ldc, bias_p)
+    return 0
+
+
+cdef inline void ukr_any(Py_ssize_t kc, const floating* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
+                         const floating* b, Py_ssize_t rs_b, floating* c, Py_ssize_t ldc,
+                         floating alpha, floating beta, const floating* bias) noexcept nogil:
+    """C[MR x NR] := alpha * A @ B + beta * C + bias with A and B given by strides."""
+    if floating is float:
+        ukr_f32(kc, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, bias)
+    else:
+        ukr_f64(kc, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, bias)
 
 
 cdef inline void gemv_(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
