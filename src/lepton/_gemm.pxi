@@ -8,8 +8,6 @@ cdef enum:
     GEMM_PARALLEL_MIN_FLOPS = 3000000
     # Each extra thread must get at least this many flops.
     GEMM_FLOPS_PER_THREAD = 1500000
-    # Few-row GEMM streams B; two threads pay off once B no longer fits one core's L1/L2 fast.
-    GEMV_PARALLEL_MIN_BYTES = 262144
     # Operands up to this size are read in place instead of packed (they sit in L1/L2).
     GEMM_DIRECT_MAX_BYTES = 131072
     # Transposing packs copy this many k-steps at a time so the panel being written stays in L1.
@@ -341,21 +339,8 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
         return 0
     if m <= GEMV_MAX_ROWS and not trans_b:
         # A few rows (prediction on single samples): stream B instead of packing all of it.
-        # That is bandwidth-bound, so threads pay off by bytes of B, each on its columns.
-        nt = n_threads
-        if <double>k * n * sizeof(floating) < GEMV_PARALLEL_MIN_BYTES:
-            nt = 1
-        vl = LEPTON_VBYTES // sizeof(floating)
-        nt_cols = _ceil_div(_ceil_div(n, nt), vl) * vl
-        nt = <int>_ceil_div(n, nt_cols)
-        if nt <= 1:
-            gemv_(m, n, k, alpha, a, trans_a, lda, b, ldb, beta, c, ldc, bias)
-            return 0
-        for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
-            j0 = t * nt_cols
-            j1 = _min(j0 + nt_cols, n)
-            gemv_(m, j1 - j0, k, alpha, a, trans_a, lda, b + j0, ldb, beta, c + j0, ldc,
-                  (bias + j0 if bias != NULL else <floating*>NULL))
+        # Serial: measured here, a second thread costs more than it saves at these sizes.
+        gemv_(m, n, k, alpha, a, trans_a, lda, b, ldb, beta, c, ldc, bias)
         return 0
     vl = LEPTON_VBYTES // sizeof(floating)
     if n <= vl:
