@@ -129,14 +129,7 @@ cdef class Net:
         cdef Py_ssize_t chunk = PREDICT_CHUNK
         if batch_size is not None:
             chunk = _positive_int(batch_size, "batch_size")
-        # A few rows (GEMM's unpacked few-row path, ~0.5 MFLOP for 784-256-128-10) run
-        # serially unless n_threads is given: a parallel region costs ~1 us, and
-        # milliseconds under a noisy neighbour (1-row predict on a loaded 2-core machine:
-        # ~20 us serial, 0.05-17 ms with 2 threads).  On a quiet machine 2 threads halve the
-        # weight bytes each core streams, hence the explicit opt-in.
-        cdef int nt = 1
-        if n_threads is not None or n > GEMV_MAX_ROWS:
-            nt = resolve_threads(n_threads)
+        cdef int nt = resolve_threads(n_threads)
         cdef Py_ssize_t n_chunks = (n + chunk - 1) // chunk
         cdef Py_ssize_t n_ws = nt if 1 < nt < n_chunks else (n_chunks if 1 < nt else 1)
         cdef Py_ssize_t stride = _align(_min(n, chunk) * self.plan.max_width)

@@ -355,10 +355,9 @@ class Model:
             Rows per native work unit (default 256); results do not depend on it except
             through rounding.
         n_threads : int, optional
-            Threads to use (default: :func:`lepton.get_num_threads`, except that inputs of
-            at most 4 rows then run on one thread: a parallel region can cost more than the
-            few microseconds they take; pass ``n_threads`` to split them anyway).  The
-            result does not depend on it.
+            Threads to use (default: :func:`lepton.get_num_threads`).  Work too small to
+            gain from threads (a few rows) runs on one thread regardless.  The result does
+            not depend on it.
 
         Returns
         -------
