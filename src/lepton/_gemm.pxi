@@ -329,7 +329,7 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
                int n_threads) noexcept nogil:
     """C := alpha * op(A) @ op(B) + beta * C (+ bias row); returns 0, or -1 if out of memory."""
     cdef int mr, nr, nt, tm, tn, best_tm, t, failures = 0
-    cdef Py_ssize_t tiles_m, tiles_n, cost, best_cost, i0, i1, j0, j1, mt, nt_cols
+    cdef Py_ssize_t tiles_m, tiles_n, cost, best_cost, pack, best_pack, i0, i1, j0, j1, mt, nt_cols
     cdef double flops
     cdef Py_ssize_t vl
     if m <= 0 or n <= 0:
@@ -359,11 +359,11 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
     if nt <= 1:
         return gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
 
-    # Split C into a tm x tn grid of whole MR/NR tiles minimising the largest block; on ties
-    # prefer splitting n (threads then share no packed B).
+    # Split C into a tm x tn grid of whole MR/NR tiles minimising the largest block, then
+    # (on ties) the elements each thread packs: its rows of op(A) plus its columns of op(B).
     tiles_m = _ceil_div(m, mr)
     tiles_n = _ceil_div(n, nr)
-    best_tm, best_cost = nt, -1
+    best_tm, best_cost, best_pack = nt, -1, 0
     for tm in range(nt, 0, -1):
         if nt % tm:
             continue
@@ -371,8 +371,9 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
         if tm > tiles_m or tn > tiles_n:
             continue
         cost = _ceil_div(tiles_m, tm) * _ceil_div(tiles_n, tn)
-        if best_cost < 0 or cost < best_cost:
-            best_tm, best_cost = tm, cost
+        pack = (_ceil_div(tiles_m, tm) * mr + _ceil_div(tiles_n, tn) * nr) * k
+        if best_cost < 0 or cost < best_cost or (cost == best_cost and pack < best_pack):
+            best_tm, best_cost, best_pack = tm, cost, pack
     if best_cost < 0:
         return gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
     tm = best_tm

@@ -464,7 +464,9 @@ class Trainer:
         if done < nb:
             self._diverged(epoch, done, losses[done])
         sizes = np.minimum(bs, n - bs * np.arange(nb)).astype(np.float64)
-        return float(np.dot(losses[:nb], sizes) / sizes.sum()), float(lrs[nb - 1])
+        # Not np.dot: a BLAS call wakes OpenBLAS's threads, which then spin on the cores
+        # lepton's own threads need.
+        return float((losses[:nb] * sizes).sum() / sizes.sum()), float(lrs[nb - 1])
 
     def _snapshot(self):
         """Keep params and optimizer state of the start of the epoch (for divergence)."""
