@@ -16,6 +16,9 @@ cdef extern from "_lepton.h" nogil:
     const char* lepton_cflags()
     const char* lepton_compiler()
     int lepton_cpu_isa_mask()
+    unsigned int lepton_fp_mode()
+    unsigned int lepton_fp_set(unsigned int mode)
+    unsigned int lepton_fp_flush()
     void* lepton_tls_buffer(int slot, size_t nbytes)
     # GEMM blocking table (one place: _lepton.h)
     const int MR_F32 "LEPTON_MR_F32"

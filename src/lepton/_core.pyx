@@ -20,7 +20,12 @@ Design:
   5. Memory.  GEMM pack buffers are per-OS-thread, 64-byte aligned and grow-only
      (``lepton_tls_buffer``), so concurrent calls from several Python threads are safe and no
      call allocates in steady state.
-  6. Callers guarantee: C-contiguous operands of one floating dtype, valid sizes, ``out``
+  6. Floating-point mode.  Model/Trainer entry points run the network with subnormals
+     flushed to zero (FTZ/DAZ): a converging model's gradients underflow, and subnormal
+     arithmetic made steps 2-3x slower.  Every parallel region runs its workers in the
+     caller's mode and restores theirs, so results stay thread-count independent and the
+     caller's mode is unchanged afterwards.  The public kernel wrappers keep IEEE subnormals.
+  7. Callers guarantee: C-contiguous operands of one floating dtype, valid sizes, ``out``
      not aliasing an input (the wrappers copy aliased inputs).
 """
 import numpy as np

@@ -274,6 +274,7 @@ cdef int gemm_narrow(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
                      floating* c, Py_ssize_t ldc, const floating* bias,
                      int n_threads) noexcept nogil:
     """C := alpha * op(A) @ op(B) + beta * C + bias for n <= one vector: B packed, A in place."""
+    cdef unsigned int fpm, fpo
     cdef Py_ssize_t vl = LEPTON_VBYTES // sizeof(floating)
     cdef Py_ssize_t rs_a = 1 if trans_a else lda
     cdef Py_ssize_t cs_a = lda if trans_a else 1
@@ -290,11 +291,14 @@ cdef int gemm_narrow(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
     if nt <= 1:
         _narrow(m, k, n, alpha, a, rs_a, cs_a, pb, beta, c, ldc, bias)
         return 0
+    fpm = lepton_fp_mode()
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         i0 = t * rows_per
         i1 = _min(i0 + rows_per, m)
         _narrow(i1 - i0, k, n, alpha, a + i0 * rs_a, rs_a, cs_a, pb, beta, c + i0 * ldc, ldc,
                 bias)
+        lepton_fp_set(fpo)
     return 0
 
 
@@ -328,6 +332,7 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
                floating* c, Py_ssize_t ldc, const floating* bias,
                int n_threads) noexcept nogil:
     """C := alpha * op(A) @ op(B) + beta * C (+ bias row); returns 0, or -1 if out of memory."""
+    cdef unsigned int fpm, fpo
     cdef int mr, nr, nt, tm, tn, best_tm, t, failures = 0
     cdef Py_ssize_t tiles_m, tiles_n, cost, best_cost, pack, best_pack, i0, i1, j0, j1, mt, nt_cols
     cdef double flops
@@ -380,7 +385,9 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
     tn = nt // tm
     mt = _ceil_div(tiles_m, tm) * mr       # rows per block
     nt_cols = _ceil_div(tiles_n, tn) * nr  # cols per block
+    fpm = lepton_fp_mode()
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         i0 = (t // tn) * mt
         j0 = (t % tn) * nt_cols
         i1 = _min(i0 + mt, m)
@@ -391,4 +398,5 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
                 (a + i0 if trans_a else a + i0 * lda), lda,
                 (b + j0 * ldb if trans_b else b + j0), ldb, beta,
                 c + i0 * ldc + j0, ldc, (bias + j0 if bias != NULL else <floating*>NULL)) != 0
+        lepton_fp_set(fpo)
     return -1 if failures else 0

@@ -243,6 +243,7 @@ cdef void act_forward(int act, Py_ssize_t rows, Py_ssize_t cols,
                       floating* a,                       # OUT rows x cols
                       double param, int n_threads) noexcept nogil:
     """a = f(z) (softmax: row-wise); a may alias z"""
+    cdef unsigned int fpm, fpo
     cdef Py_ssize_t n = rows * cols, step, lo, hi
     cdef int t, nt
     if n <= 0:
@@ -254,21 +255,27 @@ cdef void act_forward(int act, Py_ssize_t rows, Py_ssize_t cols,
             _softmax_rows(rows, cols, z, a)
             return
         step = _ceil_div(rows, nt)
+        fpm = lepton_fp_mode()
         for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+            fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
             lo = t * step
             hi = _min(lo + step, rows)
             if lo < hi:
                 _softmax_rows(hi - lo, cols, z + lo * cols, a + lo * cols)
+            lepton_fp_set(fpo)
         return
     if nt <= 1:
         _act_fwd_range(act, n, z, a, <floating>param)
         return
     step = _aligned_chunk(n, nt)
+    fpm = lepton_fp_mode()
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         lo = t * step
         hi = _min(lo + step, n)
         if lo < hi:
             _act_fwd_range(act, hi - lo, z + lo, a + lo, <floating>param)
+        lepton_fp_set(fpo)
 
 
 cdef void _bwd_sigmoid(Py_ssize_t n, const floating* a, const floating* da,
@@ -381,6 +388,7 @@ cdef void act_backward(int act, Py_ssize_t rows, Py_ssize_t cols,
                        floating* dz,                           # OUT rows x cols
                        double param, int n_threads) noexcept nogil:
     """dz = da * f'(z); dz may alias da"""
+    cdef unsigned int fpm, fpo
     cdef Py_ssize_t n = rows * cols, step, lo, hi
     cdef int t, nt
     if n <= 0:
@@ -392,23 +400,29 @@ cdef void act_backward(int act, Py_ssize_t rows, Py_ssize_t cols,
             _softmax_bwd_rows(rows, cols, a, da, dz)
             return
         step = _ceil_div(rows, nt)
+        fpm = lepton_fp_mode()
         for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+            fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
             lo = t * step
             hi = _min(lo + step, rows)
             if lo < hi:
                 _softmax_bwd_rows(hi - lo, cols, a + lo * cols, da + lo * cols, dz + lo * cols)
+            lepton_fp_set(fpo)
         return
     nt = _threads_for(<double>n, _act_cost(act), n_threads)
     if nt <= 1:
         _act_bwd_range(act, n, z, a, da, dz, <floating>param)
         return
     step = _aligned_chunk(n, nt)
+    fpm = lepton_fp_mode()
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         lo = t * step
         hi = _min(lo + step, n)
         if lo < hi:
             _act_bwd_range(act, hi - lo, (z + lo if z != NULL else z),
                            (a + lo if a != NULL else a), da + lo, dz + lo, <floating>param)
+        lepton_fp_set(fpo)
 
 
 # ---------------------------------------------------------------- reductions
@@ -477,6 +491,7 @@ cdef void col_sum(Py_ssize_t rows, Py_ssize_t cols,
                   floating* out,                         # OUT cols
                   int n_threads) noexcept nogil:
     """out_j = sum_i x_ij"""
+    cdef unsigned int fpm, fpo
     cdef Py_ssize_t width, nb, j0
     cdef int b, nt
     if cols <= 0:
@@ -492,9 +507,12 @@ cdef void col_sum(Py_ssize_t rows, Py_ssize_t cols,
             j0 = b * width
             _col_sum_block(rows, cols, _min(width, cols - j0), x + j0, out + j0)
         return
+    fpm = lepton_fp_mode()
     for b in prange(nb, nogil=True, num_threads=nt, schedule="static"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         j0 = b * width
         _col_sum_block(rows, cols, _min(width, cols - j0), x + j0, out + j0)
+        lepton_fp_set(fpo)
 
 
 cdef double _sq_sum(Py_ssize_t n, const floating* x) noexcept nogil:
@@ -517,6 +535,7 @@ cdef double _sq_sum(Py_ssize_t n, const floating* x) noexcept nogil:
 
 cdef double sq_norm(Py_ssize_t n, const floating* x, int n_threads) noexcept nogil:
     """sum_i x_i^2"""
+    cdef unsigned int fpm, fpo
     cdef double part[SQ_MAX_CHUNKS]
     cdef double total = 0
     cdef Py_ssize_t cs, nch, lo, hi
@@ -534,9 +553,12 @@ cdef double sq_norm(Py_ssize_t n, const floating* x, int n_threads) noexcept nog
             lo = c * cs
             part[c] = _sq_sum(_min(cs, n - lo), x + lo)
     else:
+        fpm = lepton_fp_mode()
         for c in prange(nch, nogil=True, num_threads=nt, schedule="static"):
+            fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
             lo = c * cs
             part[c] = _sq_sum(_min(cs, n - lo), x + lo)
+            lepton_fp_set(fpo)
     for c in range(nch):
         total += part[c]
     return total

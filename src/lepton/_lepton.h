@@ -51,6 +51,28 @@ static inline const char* lepton_compiler(void) {
 #endif
 }
 
+/* ---------------------------------------------------------------- floating-point mode */
+/* The network kernels run with subnormals flushed to zero (x86 MXCSR FTZ + DAZ): as a model
+ * converges, softmax tails and gradients underflow into subnormals, and arithmetic on them
+ * takes microcode assists that made training steps 2-3x slower.  Values below ~1e-38
+ * (float) change nothing a training step can see.  Parallel regions copy the caller's mode
+ * into their workers (lepton_fp_set) and restore the workers' own afterwards, so results
+ * never depend on which thread computed them. */
+#if defined(__x86_64__) || defined(__SSE__)
+#include <xmmintrin.h>
+static inline unsigned int lepton_fp_mode(void) { return _mm_getcsr(); }
+static inline unsigned int lepton_fp_set(unsigned int mode) {
+    unsigned int old = _mm_getcsr();
+    if (old != mode) _mm_setcsr(mode);
+    return old;
+}
+static inline unsigned int lepton_fp_flush(void) { return lepton_fp_set(_mm_getcsr() | 0x8040u); }
+#else
+static inline unsigned int lepton_fp_mode(void) { return 0; }
+static inline unsigned int lepton_fp_set(unsigned int mode) { (void)mode; return 0; }
+static inline unsigned int lepton_fp_flush(void) { return 0; }
+#endif
+
 /* ---------------------------------------------------------------- CPU features */
 /* Bit mask: 1 = x86-64 baseline, 2 = AVX2+FMA (x86-64-v3), 4 = AVX-512 F/BW/CD/DQ/VL (v4).
  * __builtin_cpu_supports also checks that the OS saves the wide registers. */

@@ -304,6 +304,7 @@ cdef double loss_grad(int loss, Py_ssize_t rows, Py_ssize_t cols,
                       floating* dz,                      # OUT rows x cols, may be NULL
                       double param, double scale, int n_threads) noexcept nogil:
     """scale * (1/rows) sum_i w_i l_i; dz = scale * dL/dz (dz may alias z)"""
+    cdef unsigned int fpm, fpo
     cdef Py_ssize_t rc, nch, lo, hi
     cdef double part[LOSS_MAX_CHUNKS]
     cdef double total = 0, gscale
@@ -325,12 +326,15 @@ cdef double loss_grad(int loss, Py_ssize_t rows, Py_ssize_t cols,
                                  (sw + lo if sw != NULL else sw),
                                  (dz + lo * cols if dz != NULL else dz), param, gscale)
     else:
+        fpm = lepton_fp_mode()
         for c in prange(nch, nogil=True, num_threads=nt, schedule="static"):
+            fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
             lo = c * rc
             hi = _min(lo + rc, rows)
             part[c] = _loss_rows(loss, hi - lo, cols, z + lo * cols, y + lo * cols,
                                  (sw + lo if sw != NULL else sw),
                                  (dz + lo * cols if dz != NULL else dz), param, gscale)
+            lepton_fp_set(fpo)
     for c in range(nch):
         total += part[c]
     return scale * total / rows

@@ -83,6 +83,7 @@ cdef void optim_step(int opt, Py_ssize_t n,
                      double l2, double weight_decay, double grad_scale, long long t,
                      int n_threads) noexcept nogil:
     """g' = grad_scale g + l2 w; w -= lr wd w; w, m, v := rule(w, g', m, v)"""
+    cdef unsigned int fpm, fpo
     cdef double step = 0     # hyper-parameters are combined in double, then rounded once
     cdef Py_ssize_t cs, lo, hi
     cdef int k, nt
@@ -98,7 +99,9 @@ cdef void optim_step(int opt, Py_ssize_t n,
                      <floating>(lr * weight_decay), <floating>grad_scale, <floating>step)
         return
     cs = _aligned_chunk(n, nt)
+    fpm = lepton_fp_mode()
     for k in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         lo = k * cs
         hi = _min(lo + cs, n)
         if lo < hi:
@@ -109,6 +112,7 @@ cdef void optim_step(int opt, Py_ssize_t n,
                          <floating>(1 - beta1), <floating>beta2, <floating>(1 - beta2),
                          <floating>eps, <floating>l2, <floating>(lr * weight_decay),
                          <floating>grad_scale, <floating>step)
+        lepton_fp_set(fpo)
 
 
 # ---------------------------------------------------------------- dropout
@@ -145,6 +149,7 @@ cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
                         double rate, uint64_t seed, uint64_t step, uint32_t layer,
                         int n_threads) noexcept nogil:
     """x_ij *= keep_ij / (1 - rate)"""
+    cdef unsigned int fpm, fpo
     cdef Py_ssize_t n = rows * cols, cs, lo, hi
     cdef uint64_t thr
     cdef floating scale
@@ -161,11 +166,14 @@ cdef void dropout_apply(Py_ssize_t rows, Py_ssize_t cols,
         _dropout_range(0, n, x, <uint32_t>thr, scale, seed, step, layer)
         return
     cs = _aligned_chunk(n, nt)
+    fpm = lepton_fp_mode()
     for k in prange(nt, nogil=True, num_threads=nt, schedule="static"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         lo = k * cs
         hi = _min(lo + cs, n)
         if lo < hi:
             _dropout_range(lo, hi, x, <uint32_t>thr, scale, seed, step, layer)
+        lepton_fp_set(fpo)
 
 
 # ---------------------------------------------------------------- def wrappers

@@ -80,6 +80,7 @@ cdef int predict_rows(const NetPlan* net, Py_ssize_t n, Py_ssize_t chunk,
                       floating* out,                             # OUT n x dims[L]
                       int n_threads) noexcept nogil:
     """out = network(x) in chunks of `chunk` rows; 0, or -1 if out of memory."""
+    cdef unsigned int fpm, fpo
     cdef Py_ssize_t c, r0, rows, n_chunks = (n + chunk - 1) // chunk
     cdef Py_ssize_t d_in = net.dims[0], d_out = net.dims[net.n_layers]
     cdef Py_ssize_t stride = _align(_min(n, chunk) * net.max_width)
@@ -94,12 +95,15 @@ cdef int predict_rows(const NetPlan* net, Py_ssize_t n, Py_ssize_t chunk,
         return 0
     # One chunk per task, serial inside: no barrier per layer.  Each OpenMP thread owns a
     # slice of the workspace.
+    fpm = lepton_fp_mode()
     for c in prange(n_chunks, nogil=True, num_threads=nt, schedule="dynamic"):
+        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
         r0 = c * chunk
         rows = _min(chunk, n - r0)
         failures += net_forward(net, rows, x + r0 * d_in, params,
                                 ws + 2 * stride * lepton_omp_thread_num(), stride,
                                 out + r0 * d_out, 1) != 0
+        lepton_fp_set(fpo)
     return -1 if failures else 0
 
 

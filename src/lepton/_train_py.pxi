@@ -144,8 +144,10 @@ cdef class Net:
         cdef void* pw = cnp.PyArray_DATA(ws)
         cdef void* po = cnp.PyArray_DATA(out)
         cdef int rc = 0, finite
+        cdef unsigned int fpo
         try:
             with nogil:
+                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
                 if self.f64:
                     finite = all_finite[double](n * self.plan.dims[0], <double*>px)
                     if finite:
@@ -156,6 +158,7 @@ cdef class Net:
                     if finite:
                         rc = predict_rows[float](&self.plan, n, chunk, <float*>px,
                                                  <float*>pp, <float*>pw, <float*>po, nt)
+                lepton_fp_set(fpo)
         finally:
             if owned:
                 self._ws_busy = False
@@ -337,7 +340,9 @@ cdef class TrainState:
         cdef const double* plr = <const double*>cnp.PyArray_DATA(LR)
         cdef double* plo = <double*>cnp.PyArray_DATA(LO)
         cdef Py_ssize_t done
+        cdef unsigned int fpo
         with nogil:
+            fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
             if self.net.f64:
                 done = train_batches[double](
                     &self.net.plan, &self.plan, n, <double*>px, <double*>py, <double*>ps, pp,
@@ -348,6 +353,7 @@ cdef class TrainState:
                     &self.net.plan, &self.plan, n, <float*>px, <float*>py, <float*>ps, pp,
                     batch_size, b0, nb, plr, plo, <float*>pw, <float*>pg, <float*>pm,
                     <float*>pv, pmask, <float*>pk, &self.step_count, nt)
+            lepton_fp_set(fpo)
         if done < 0:
             raise MemoryError("train: could not allocate GEMM packing buffers")
         return done
@@ -369,7 +375,9 @@ cdef class TrainState:
         cdef void* pg = cnp.PyArray_DATA(self.grads)
         cdef void* pk = cnp.PyArray_DATA(self._ws)
         cdef double loss
+        cdef unsigned int fpo
         with nogil:
+            fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
             if self.net.f64:
                 loss = forward_backward[double](
                     &self.net.plan, &self.plan, n, <double*>px, <double*>py, <double*>ps,
@@ -380,6 +388,7 @@ cdef class TrainState:
                     &self.net.plan, &self.plan, n, <float*>px, <float*>py, <float*>ps,
                     <float*>pw, <float*>pg, <float*>pk, NULL, st, train, True, &status, nt)
                 loss += l2_penalty[float](&self.net.plan, <float*>pw, self.plan.l2, nt)
+            lepton_fp_set(fpo)
         if status != 0:
             raise MemoryError("loss_and_grad: could not allocate GEMM packing buffers")
         return loss
@@ -407,7 +416,9 @@ cdef class TrainState:
         cdef void* pk = cnp.PyArray_DATA(self._ws)
         cdef Py_ssize_t isz = self.net.dtype.itemsize
         cdef double total = 0
+        cdef unsigned int fpo
         with nogil:
+            fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
             r0 = 0
             while r0 < n and status == 0:
                 rows = _min(cap, n - r0)
@@ -434,6 +445,7 @@ cdef class TrainState:
             else:
                 total = total / n + l2_penalty[float](&self.net.plan, <float*>pw,
                                                       self.plan.l2, nt)
+            lepton_fp_set(fpo)
         if status != 0:
             raise MemoryError("evaluate: could not allocate GEMM packing buffers")
         return total
