@@ -53,7 +53,7 @@ def machine_info():
     import importlib
     info = {"date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "host": platform.node(), "platform": platform.platform(),
-            "python": platform.python_version(), "cpu": _cpu_model(),
+            "python": platform.python_version(), "cpu": workloads.cpu_model(),
             "cores": workloads.N_CORES, "loadavg": list(os.getloadavg()),
             "quick": workloads.QUICK, "versions": {}}
     for mod in ("lepton", "numpy", "torch", "sklearn", "threadpoolctl"):
@@ -77,17 +77,6 @@ def machine_info():
     except Exception as exc:  # the report still has everything else
         info["lepton_config"] = f"unavailable: {exc}"
     return info
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _warn_load(log):

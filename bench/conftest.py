@@ -38,7 +38,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["lepton_bench"] = {
         "quick": workloads.QUICK, "threads": workloads.thread_counts(),
         "cores": workloads.N_CORES, "loadavg_start": list(os.getloadavg()),
-        "versions": _versions(), "cpu": cpu_model(),
+        "versions": _versions(), "cpu": workloads.cpu_model(),
         "openblas_env": {v: os.environ[v] for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
                          if v in os.environ},
     }
@@ -74,17 +74,6 @@ def run_case(benchmark):
 
 def _load():
     return "%.2f %.2f %.2f" % os.getloadavg()
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _versions():

@@ -15,6 +15,7 @@ Environment:
 import contextlib
 import functools
 import os
+import platform
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -355,3 +356,15 @@ def estimator_specs(quick=None):
 
 def all_specs(quick=None):
     return gemm_specs(quick) + train_specs(quick) + predict_specs(quick) + estimator_specs(quick)
+
+
+def cpu_model():
+    """CPU model name for reports (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
