@@ -22,6 +22,7 @@ import numpy as np
 from lepton import _names
 from lepton import _sklcompat as skc
 from lepton._mlp_net import _Net
+from lepton.kernels import sq_norm as _sq_norm
 
 _SOLVERS = ("adam", "sgd")
 _LR_SCHEDULES = ("constant", "invscaling", "adaptive")
@@ -566,7 +567,9 @@ class _BaseMLP:
             # penalty, so the penalty (of the weights before each batch) is needed per batch.
             losses = []
             for b in range(b0, b0 + nb):
-                pen = 0.5 * l2 * sum(float(np.dot(w.ravel(), w.ravel())) for w in net.coefs)
+                # lepton's own kernel, not np.dot: BLAS calls leave OpenBLAS threads spinning
+                # on the cores the training step uses.
+                pen = 0.5 * l2 * sum(_sq_norm(w.ravel(), n_threads=1) for w in net.coefs)
                 loss = net.train(X, Y, sw, perm, bs, b, 1, self._lr, l2)
                 losses.extend((loss - pen) / k + pen)
                 if not np.all(np.isfinite(loss)):
