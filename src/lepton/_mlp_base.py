@@ -12,7 +12,6 @@ scikit-learn is optional: nothing here imports it at module level.  ``get_params
 ``clone``, ``Pipeline``, ``GridSearchCV`` and ``cross_val_score`` work without inheriting from
 scikit-learn's classes.
 """
-import inspect
 import numbers
 import time
 import warnings
@@ -22,6 +21,7 @@ import numpy as np
 from lepton import _names
 from lepton import _sklcompat as skc
 from lepton._mlp_net import _Net
+from lepton._params import ParamsMixin
 from lepton.kernels import sq_norm as _sq_norm
 
 _SOLVERS = ("adam", "sgd")
@@ -39,67 +39,10 @@ def _is_int(x):
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
-class _BaseMLP:
+class _BaseMLP(ParamsMixin):
     """Base class: parameters, validation, the stochastic training loop and prediction."""
 
     _estimator_type = None  # "classifier" / "regressor", for scikit-learn < 1.6
-
-    # ------------------------------------------------------------------ parameters
-    @classmethod
-    def _get_param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return sorted(p.name for p in sig.parameters.values()
-                      if p.name != "self" and p.kind != p.VAR_KEYWORD)
-
-    def get_params(self, deep=True):
-        """Get the parameters of this estimator.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Ignored (an MLP holds no sub-estimators); kept for scikit-learn compatibility.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params):
-        """Set the parameters of this estimator (validated when ``fit`` is called).
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self : estimator instance
-        """
-        valid = self._get_param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"Invalid parameter {key!r} for estimator {self!r}. Valid "
-                                 f"parameters are: {valid!r}.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__)
-                    .parameters.values() if p.name != "self"}
-        changed = []
-        for name, default in defaults.items():
-            value = getattr(self, name, default)
-            try:
-                same = value is default or bool(np.all(value == default)) and \
-                    type(value) is type(default)
-            except (TypeError, ValueError):
-                same = False
-            if not same:
-                changed.append(f"{name}={value!r}")
-        return f"{type(self).__name__}({', '.join(changed)})"
 
     # ------------------------------------------------------------------ scikit-learn glue
     def __sklearn_is_fitted__(self):

@@ -10,11 +10,11 @@ Fitted statistics are kept in float64. ``get_state()`` / ``from_state()`` turn a
 transformer into (JSON config, arrays) and back, which is how :func:`lepton.save` stores
 them (kinds ``"standard_scaler"``, ``"minmax_scaler"``, ``"quantile_clipper"``).
 """
-import inspect
 import numbers
 
 import numpy as np
 
+from lepton._params import ParamsMixin
 from lepton.io import _require, _require_config, register
 
 __all__ = ["StandardScaler", "MinMaxScaler", "QuantileClipper", "NotFittedError"]
@@ -28,37 +28,11 @@ class NotFittedError(ValueError, AttributeError):
     """
 
 
-class _Transformer:
+class _Transformer(ParamsMixin):
     """Shared input checks, parameter handling and state (de)serialisation."""
 
     # Names of the fitted ndarray attributes saved by get_state(), in order.
     _state_arrays = ()
-
-    # --- scikit-learn style parameters -------------------------------------------------
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.name != "self"]
-
-    def get_params(self, deep=True):
-        """Return the constructor parameters as a dict (``deep`` is accepted and ignored)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set constructor parameters; returns ``self``. Takes effect at the next ``fit``."""
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"Invalid parameter {name!r} for {type(self).__name__}; "
-                                 f"valid parameters are {valid}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = {p.name: p.default for p in
-                    inspect.signature(type(self).__init__).parameters.values()}
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults[k]]
-        return f"{type(self).__name__}({', '.join(changed)})"
 
     # --- input checks ------------------------------------------------------------------
     def _validate_X(self, X, reset):
@@ -175,7 +149,7 @@ class _Transformer:
             If an entry is missing or has the wrong type, shape or dtype.
         """
         params = _require_config(config, "params", dict)
-        unknown = set(params) - set(cls._param_names())
+        unknown = set(params) - set(cls._get_param_names())
         if unknown:
             raise ValueError(f"unknown {cls.__name__} parameters {sorted(unknown)}")
         params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
