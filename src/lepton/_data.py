@@ -11,17 +11,23 @@ from lepton._dispatch import core as _core
 CE, BCE = "softmax_cross_entropy", "binary_cross_entropy"
 
 
-def as_matrix(X, n_features, dtype, name="X"):
-    """X as a finite, C-contiguous 2-D array of ``dtype`` with ``n_features`` columns."""
-    if isinstance(X, np.ndarray):
-        arr = X
+def _numeric_array(x, name, hint=""):
+    """``x`` as an ndarray of numbers (bool, int or float), without copying an ndarray."""
+    if isinstance(x, np.ndarray):
+        arr = x
     else:
         try:
-            arr = np.asarray(X)
+            arr = np.asarray(x)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{name} could not be converted to an array: {exc}") from None
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must contain numbers, got dtype {arr.dtype}")
+        raise TypeError(f"{name} must contain numbers, got dtype {arr.dtype}{hint}")
+    return arr
+
+
+def as_matrix(X, n_features, dtype, name="X"):
+    """X as a finite, C-contiguous 2-D array of ``dtype`` with ``n_features`` columns."""
+    arr = _numeric_array(X, name)
     if arr.ndim != 2:
         if arr.ndim == 1:
             raise ValueError(f"Expected 2D array, got 1D array instead: {name}.shape = "
@@ -41,16 +47,7 @@ def as_matrix(X, n_features, dtype, name="X"):
 
 
 def _as_numeric(y, name):
-    if isinstance(y, np.ndarray):
-        arr = y
-    else:
-        try:
-            arr = np.asarray(y)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{name} could not be converted to an array: {exc}") from None
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must contain numbers, got dtype {arr.dtype}; encode class "
-                        f"labels as integers 0..n_classes-1")
+    arr = _numeric_array(y, name, "; encode class labels as integers 0..n_classes-1")
     if arr.ndim not in (1, 2):
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
