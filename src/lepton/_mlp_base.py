@@ -342,7 +342,6 @@ class _BaseMLP(ParamsMixin):
         sw = skc.check_sample_weight(sample_weight, X.shape[0])
         sw = self._apply_class_weight(y_raw, sw, incremental)
         rng = skc.check_random_state(self.random_state)
-        self._random_state = rng
         if first_pass:
             self._initialize(hidden, act, dropout, X.shape[1], Y.shape[1], X.dtype, rng)
         else:

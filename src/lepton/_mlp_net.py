@@ -123,9 +123,6 @@ class _Net:
         self._state.v[...] = v
         self._state.step_count = int(step_count)
 
-    def reset_optimizer(self):
-        self._state.reset()
-
     def predict(self, X):
         """Output activations of the network for a C-contiguous X of the model dtype."""
         return self.model.predict(X, n_threads=self.n_threads)

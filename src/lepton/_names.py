@@ -42,11 +42,6 @@ def activation_name(name):
     return _lookup("activation", ACTIVATIONS, ACTIVATION_ALIASES, name)
 
 
-def activation_code(name):
-    """Native code of an activation name."""
-    return ACTIVATIONS[activation_name(name)]
-
-
 def loss_name(name):
     """Canonical loss name for ``name`` (raises ValueError if unknown)."""
     return _lookup("loss", LOSSES, LOSS_ALIASES, name)
