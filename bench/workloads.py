@@ -24,6 +24,7 @@ import numpy as np
 
 import peers
 from peers import LR, MOMENTUM, Unavailable
+from lepton._bench import synthetic as _bench_synthetic
 
 
 def _flag(name):
@@ -146,13 +147,8 @@ def threads_ctx(impl, n):
 
 @functools.lru_cache(maxsize=8)
 def synthetic(rows, n_in, n_out, seed=0):
-    """Learnable synthetic classification data (labels from a random linear teacher), float32
-    X and int64 y; cached so every implementation sees the same arrays."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((rows, n_in), dtype=np.float32)
-    teacher = rng.standard_normal((n_in, n_out), dtype=np.float32)
-    y = np.argmax(X @ teacher, axis=1).astype(np.int64)
-    return X, y
+    """``lepton._bench.synthetic``, cached so every implementation sees the same arrays."""
+    return _bench_synthetic(rows, n_in, n_out, seed)
 
 
 def lepton_model(lepton, sizes_):

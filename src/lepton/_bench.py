@@ -262,11 +262,12 @@ class NumpyMLP:
 
 
 # ---------------------------------------------------------------- quick_bench
-def _synthetic(rows, sizes, seed=0):
-    """Learnable synthetic classification data: labels from a random linear teacher."""
+def synthetic(rows, n_in, n_out, seed=0):
+    """Learnable synthetic classification data (labels from a random linear teacher):
+    float32 X of shape (rows, n_in), int64 labels in 0..n_out-1."""
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((rows, sizes[0]), dtype=np.float32)
-    teacher = rng.standard_normal((sizes[0], sizes[-1]), dtype=np.float32)
+    X = rng.standard_normal((rows, n_in), dtype=np.float32)
+    teacher = rng.standard_normal((n_in, n_out), dtype=np.float32)
     return X, np.argmax(X @ teacher, axis=1).astype(np.int64)
 
 
@@ -277,7 +278,7 @@ def _model_api():
 
 def _train_entries(sizes, batch, rows, n_threads):
     import lepton
-    X, y = _synthetic(rows, sizes)
+    X, y = synthetic(rows, sizes[0], sizes[-1])
     model = lepton.Model([lepton.Dense(h, activation="relu") for h in sizes[1:-1]]
                          + [lepton.Dense(sizes[-1], activation="softmax")],
                          input_dim=sizes[0], dtype="float32", seed=0)
