@@ -447,3 +447,22 @@ def test_flushed_subnormals_do_not_leak_into_the_caller():
     model.predict(X)
     tiny = np.array([1e-40], dtype=np.float32)
     assert tiny[0] != 0 and (tiny * np.float32(2))[0] != 0
+
+
+def test_native_train_rejects_a_bad_row_index_before_any_update():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((16, 8)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = lepton.Model([lepton.Dense(2, activation="softmax")], input_dim=8, seed=0)
+    trainer = lepton.Trainer(model, optimizer="sgd", lr=0.1)
+    trainer.fit(X, y, epochs=1, batch_size=4)
+    Y = np.eye(2, dtype=np.float32)[y]
+    perm = np.arange(16, dtype=np.intp)
+    perm[5] = 16  # read by batch 1
+    before = model.params.copy()
+    lrs, losses = np.full(2, 0.1), np.empty(2)
+    with pytest.raises(ValueError, match=r"perm\[5\] = 16 is not a row index"):
+        trainer._state.train(X, Y, None, perm, 4, 0, 2, lrs, losses)
+    assert np.array_equal(model.params, before)
+    # Batches that do not read the bad entry run.
+    assert trainer._state.train(X, Y, None, perm, 4, 2, 2, lrs, losses) == 2

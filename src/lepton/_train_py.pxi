@@ -320,7 +320,9 @@ cdef class TrainState:
         if perm is not None:
             P = _check_rows(perm, "perm", n, -1, np.dtype(np.intp))
             pp = <const Py_ssize_t*>cnp.PyArray_DATA(P)
-            for i in range(n):
+            # Only the entries these batches read: checking all n per call would make a
+            # one-batch-per-call epoch (batch callbacks) quadratic in the row count.
+            for i in range(b0 * batch_size, min(n, (b0 + nb) * batch_size)):
                 if pp[i] < 0 or pp[i] >= n:
                     raise ValueError(f"perm[{i}] = {pp[i]} is not a row index of X")
         LR = _check_rows(lrs, "lrs", nb, -1, np.dtype(np.float64))
