@@ -37,6 +37,14 @@ cdef object _integer(object value, str name, object lo, object hi):
     return v
 
 
+cdef bint _flag(object value, str name) except -1:
+    """``value`` checked to be a bool (Python or NumPy); a truthy string is not a flag."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got "
+                        f"{type(value).__name__} {value!r}")
+    return bool(value)
+
+
 cdef cnp.ndarray _operand(object x, str name, object dtype, tuple ndims, bint writable):
     """``x`` checked by _check (dtype None: float32 or float64), with its ndim one of
     ``ndims`` (empty: any ndim >= 1)."""

@@ -150,7 +150,9 @@ cdef double sq_norm(Py_ssize_t n, const floating* x, int n_threads) noexcept nog
 #   to weights only (decoupled decay).
 # m is read only by MOMENTUM/NESTEROV/ADAM/ADAMW and v only by ADAM/ADAMW (else may be NULL);
 # w, g, m, v must not overlap.  Elementwise, so any n_threads gives the same bits.
-cdef void optim_step(int opt, Py_ssize_t n,
+# All or nothing: returns 0 after the update, or 1 with NOTHING written when any new w, m or
+# v would be NaN or inf (a check pass computes the update without storing it first).
+cdef int optim_step(int opt, Py_ssize_t n,
                      floating* w,                                 # IN/OUT n
                      const floating* g,                           # IN  n
                      floating* m, floating* v,                    # IN/OUT n (state; v Adam only)

@@ -114,7 +114,7 @@ def cpu_isa_mask():
 
 
 # ---------------------------------------------------------------- GEMM wrapper
-def gemm(a, b, out=None, *, bint trans_a=False, bint trans_b=False, alpha=1.0, beta=0.0,
+def gemm(a, b, out=None, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0,
          n_threads=None):
     """Matrix product ``out := alpha * op(a) @ op(b) + beta * out``.
 
@@ -134,7 +134,8 @@ def gemm(a, b, out=None, *, bint trans_a=False, bint trans_b=False, alpha=1.0, b
     trans_a, trans_b : bool
         Use the transpose of ``a`` / ``b`` (handled by packing, no copy).
     alpha, beta : float
-        Scalars; ``beta == 0`` never reads ``out`` (so NaN in ``out`` is overwritten).
+        Finite real scalars; ``beta == 0`` never reads ``out`` (so NaN in ``out`` is
+        overwritten).
     n_threads : int, optional
         Threads to use; None follows :func:`lepton.set_num_threads` / OpenMP's default,
         -1 uses all processors.
@@ -143,6 +144,10 @@ def gemm(a, b, out=None, *, bint trans_a=False, bint trans_b=False, alpha=1.0, b
     -------
     out : ndarray of shape (m, n)
     """
+    trans_a = _flag(trans_a, "trans_a")
+    trans_b = _flag(trans_b, "trans_b")
+    cdef double alpha_d = _real(alpha, "alpha", -INFINITY, INFINITY, True, True)
+    cdef double beta_d = _real(beta, "beta", -INFINITY, INFINITY, True, True)
     # A Fortran-ordered operand (e.g. ``x.T``) is the transpose of a C-ordered one: flip
     # the flag instead of copying.
     if _is_f_only(a):
@@ -158,12 +163,6 @@ def gemm(a, b, out=None, *, bint trans_a=False, bint trans_b=False, alpha=1.0, b
         raise ValueError(
             f"gemm: inner dimensions do not match: op(a) has shape ({m}, {k}) and op(b) has "
             f"shape ({kb}, {n}); expected op(a).shape[1] == op(b).shape[0]")
-    cdef double alpha_d, beta_d
-    try:
-        alpha_d = float(alpha)
-        beta_d = float(beta)
-    except (TypeError, ValueError):
-        raise TypeError(f"alpha and beta must be real numbers, got {alpha!r} and {beta!r}")
     cdef int nt = resolve_threads(n_threads)
     cdef cnp.ndarray C
     if out is None:

@@ -390,6 +390,9 @@ def loss_and_grad(z, y, loss, *, sample_weight=None, param=None, scale=1.0, grad
     cdef cnp.ndarray Z = _operand(z, "z", None, (2,), False)
     cdef cnp.ndarray Y = _operand(y, "y", Z.dtype, (2,), False)
     _same_shape(Y, "y", Z, "z")
+    if Z.shape[0] == 0 or Z.shape[1] == 0:
+        raise ValueError(f"z has shape {(<object>Z).shape}; a loss needs at least one row "
+                         f"and one column")
     cdef cnp.ndarray SW = None
     if sample_weight is not None:
         SW = _operand(sample_weight, "sample_weight", Z.dtype, (1,), False)

@@ -2,10 +2,12 @@
 # after _kernels.pxi (uses its chunking helpers).
 #
 # Design:
-#   1. optim_step is one fused pass over the flat parameter buffer: gradient scaling, L2,
-#      decoupled weight decay and the optimizer rule per element, so w/g/m/v are read and
-#      written once.  Elementwise, so the thread split (CHUNK_ALIGN multiples) cannot change
-#      a result.
+#   1. optim_step fuses gradient scaling, L2, decoupled weight decay and the optimizer rule
+#      per element, so w/g/m/v are written once.  It is all or nothing: a first pass computes
+#      the update without storing it and only checks that every new w, m, v is finite; the
+#      second pass stores it.  A diverging step (lr too large, overflowing gradients) thus
+#      leaves the parameters and optimizer state exactly as they were.  Elementwise, so the
+#      thread split (CHUNK_ALIGN multiples) cannot change a result.
 #   2. Dropout masks come from Philox4x32-10 (_lepton_math.h), a counter-based RNG: element
 #      index i of (seed, step, layer) maps to one 32-bit word, so the mask is the same for any
 #      thread count and backward recomputes it instead of storing it.  Stream layout:
@@ -29,28 +31,35 @@ cdef inline floating _sqrt(floating x) noexcept nogil:
 
 
 # ---------------------------------------------------------------- optimizers
-cdef void _optim_range(int opt, Py_ssize_t n,
-                       floating* w,                      # IN/OUT n
-                       const floating* g,                # IN  n
-                       floating* m, floating* v,         # IN/OUT n (state, may be NULL if unused)
-                       const unsigned char* isw,         # IN  n, may be NULL (all weights)
-                       floating lr, floating mu, floating b1, floating c1, floating b2,
-                       floating c2, floating eps, floating l2, floating lrwd, floating gs,
-                       floating step) noexcept nogil:
-    """w, m, v := one optimizer step on n contiguous entries (see optim_step); c = 1 - b"""
+cdef int _optim_range(int opt, Py_ssize_t n,
+                      floating* w,                       # IN/OUT n
+                      const floating* g,                 # IN  n
+                      floating* m, floating* v,          # IN/OUT n (state, may be NULL if unused)
+                      const unsigned char* isw,          # IN  n, may be NULL (all weights)
+                      floating lr, floating mu, floating b1, floating c1, floating b2,
+                      floating c2, floating eps, floating l2, floating lrwd, floating gs,
+                      floating step, bint write) noexcept nogil:
+    """write: w, m, v := one optimizer step on n contiguous entries (see optim_step), 0.
+    not write: nothing stored; 1 if any new w, m or v would be NaN or inf, else 0."""
     cdef Py_ssize_t i
-    cdef floating wi, gi, mi, vi
+    cdef floating wi, gi, mi, vi, wn
     cdef bint f
-    # One loop per rule (the rule switch stays out of the loop).  The flag test is
-    # loop-invariant when isw is NULL: GCC unswitches it and vectorises both versions.
+    cdef int bad = 0
+    # One loop per rule (the rule switch stays out of the loop).  The flag tests are
+    # loop-invariant when isw is NULL: GCC unswitches them and vectorises every version.
     # Ternaries, not products with the flag, so a non-weight entry never sees 0 * inf.
+    # x - x != 0 holds exactly for NaN and +-inf.
     if opt == OPT_SGD:
         for i in range(n):
             f = isw == NULL or isw[i] != 0
             wi = w[i]
             gi = gs * g[i] + (l2 * wi if f else 0)
             wi = wi - (lrwd * wi if f else 0)
-            w[i] = wi - lr * gi
+            wn = wi - lr * gi
+            if write:
+                w[i] = wn
+            else:
+                bad |= (wn - wn) != 0
     elif opt == OPT_MOMENTUM or opt == OPT_NESTEROV:
         for i in range(n):
             f = isw == NULL or isw[i] != 0
@@ -58,9 +67,13 @@ cdef void _optim_range(int opt, Py_ssize_t n,
             gi = gs * g[i] + (l2 * wi if f else 0)
             wi = wi - (lrwd * wi if f else 0)
             mi = mu * m[i] - lr * gi
-            m[i] = mi
             # Nesterov steps along the updated velocity once more.
-            w[i] = wi + (mu * mi - lr * gi if opt == OPT_NESTEROV else mi)
+            wn = wi + (mu * mi - lr * gi if opt == OPT_NESTEROV else mi)
+            if write:
+                m[i] = mi
+                w[i] = wn
+            else:
+                bad |= ((mi - mi) != 0) | ((wn - wn) != 0)
     else:
         for i in range(n):
             f = isw == NULL or isw[i] != 0
@@ -69,35 +82,30 @@ cdef void _optim_range(int opt, Py_ssize_t n,
             wi = wi - (lrwd * wi if f else 0)
             mi = b1 * m[i] + c1 * gi
             vi = b2 * v[i] + c2 * (gi * gi)
-            m[i] = mi
-            v[i] = vi
-            w[i] = wi - step * mi / (_sqrt(vi) + eps)
+            wn = wi - step * mi / (_sqrt(vi) + eps)
+            if write:
+                m[i] = mi
+                v[i] = vi
+                w[i] = wn
+            else:
+                bad |= ((mi - mi) != 0) | ((vi - vi) != 0) | ((wn - wn) != 0)
+    return bad
 
 
-cdef void optim_step(int opt, Py_ssize_t n,
-                     floating* w,                        # IN/OUT n
-                     const floating* g,                  # IN  n
-                     floating* m, floating* v,           # IN/OUT n (state; v Adam only)
-                     const unsigned char* is_weight,     # IN  n, may be NULL
-                     double lr, double momentum, double beta1, double beta2, double eps,
-                     double l2, double weight_decay, double grad_scale, long long t,
-                     int n_threads) noexcept nogil:
-    """g' = grad_scale g + l2 w; w -= lr wd w; w, m, v := rule(w, g', m, v)"""
+cdef int _optim_pass(int opt, Py_ssize_t n, floating* w, const floating* g, floating* m,
+                     floating* v, const unsigned char* is_weight, double lr, double momentum,
+                     double beta1, double beta2, double eps, double l2, double weight_decay,
+                     double grad_scale, double step, int nt, bint write) noexcept nogil:
+    """_optim_range over all n entries on nt threads; returns the OR of the ranges."""
     cdef unsigned int fpm, fpo
-    cdef double step = 0     # hyper-parameters are combined in double, then rounded once
     cdef Py_ssize_t cs, lo, hi
-    cdef int k, nt
-    if n <= 0:
-        return
-    if opt == OPT_ADAM or opt == OPT_ADAMW:
-        step = lr * sqrt(1 - pow(beta2, <double>t)) / (1 - pow(beta1, <double>t))
-    nt = _threads_for(<double>n, OPTIM_PER_THREAD, n_threads)
+    cdef int k, bad = 0
     if nt <= 1:
-        _optim_range(opt, n, w, g, m, v, is_weight, <floating>lr, <floating>momentum,
-                     <floating>beta1, <floating>(1 - beta1), <floating>beta2,
-                     <floating>(1 - beta2), <floating>eps, <floating>l2,
-                     <floating>(lr * weight_decay), <floating>grad_scale, <floating>step)
-        return
+        return _optim_range(opt, n, w, g, m, v, is_weight, <floating>lr, <floating>momentum,
+                            <floating>beta1, <floating>(1 - beta1), <floating>beta2,
+                            <floating>(1 - beta2), <floating>eps, <floating>l2,
+                            <floating>(lr * weight_decay), <floating>grad_scale,
+                            <floating>step, write)
     cs = _aligned_chunk(n, nt)
     fpm = lepton_fp_mode()
     for k in prange(nt, nogil=True, num_threads=nt, schedule="static"):
@@ -105,14 +113,44 @@ cdef void optim_step(int opt, Py_ssize_t n,
         lo = k * cs
         hi = _min(lo + cs, n)
         if lo < hi:
-            _optim_range(opt, hi - lo, w + lo, g + lo, (m + lo if m != NULL else m),
-                         (v + lo if v != NULL else v),
-                         (is_weight + lo if is_weight != NULL else is_weight),
-                         <floating>lr, <floating>momentum, <floating>beta1,
-                         <floating>(1 - beta1), <floating>beta2, <floating>(1 - beta2),
-                         <floating>eps, <floating>l2, <floating>(lr * weight_decay),
-                         <floating>grad_scale, <floating>step)
+            bad |= _optim_range(opt, hi - lo, w + lo, g + lo, (m + lo if m != NULL else m),
+                                (v + lo if v != NULL else v),
+                                (is_weight + lo if is_weight != NULL else is_weight),
+                                <floating>lr, <floating>momentum, <floating>beta1,
+                                <floating>(1 - beta1), <floating>beta2, <floating>(1 - beta2),
+                                <floating>eps, <floating>l2, <floating>(lr * weight_decay),
+                                <floating>grad_scale, <floating>step, write)
         lepton_fp_set(fpo)
+    return bad
+
+
+cdef int optim_step(int opt, Py_ssize_t n,
+                    floating* w,                         # IN/OUT n
+                    const floating* g,                   # IN  n
+                    floating* m, floating* v,            # IN/OUT n (state; v Adam only)
+                    const unsigned char* is_weight,      # IN  n, may be NULL
+                    double lr, double momentum, double beta1, double beta2, double eps,
+                    double l2, double weight_decay, double grad_scale, long long t,
+                    int n_threads) noexcept nogil:
+    """g' = grad_scale g + l2 w; w -= lr wd w; w, m, v := rule(w, g', m, v).
+
+    All or nothing: returns 0 after the update, or 1 with nothing written when any new w, m
+    or v would be NaN or inf (a check pass computes the update without storing it first, so
+    a diverging step never leaves non-finite parameters behind).
+    """
+    cdef double step = 0     # hyper-parameters are combined in double, then rounded once
+    cdef int nt
+    if n <= 0:
+        return 0
+    if opt == OPT_ADAM or opt == OPT_ADAMW:
+        step = lr * sqrt(1 - pow(beta2, <double>t)) / (1 - pow(beta1, <double>t))
+    nt = _threads_for(<double>n, OPTIM_PER_THREAD, n_threads)
+    if _optim_pass(opt, n, w, g, m, v, is_weight, lr, momentum, beta1, beta2, eps, l2,
+                   weight_decay, grad_scale, step, nt, False):
+        return 1
+    _optim_pass(opt, n, w, g, m, v, is_weight, lr, momentum, beta1, beta2, eps, l2,
+                weight_decay, grad_scale, step, nt, True)
+    return 0
 
 
 # ---------------------------------------------------------------- dropout
@@ -231,6 +269,14 @@ def optimizer_step(optimizer, w, g, m=None, v=None, *, is_weight=None, lr, momen
     -------
     None
         ``w``, ``m`` and ``v`` are updated in place.
+
+    Raises
+    ------
+    ValueError
+        If ``w``, ``g``, ``m`` or ``v`` contains NaN or infinity.
+    FloatingPointError
+        If the update overflows (a new ``w``, ``m`` or ``v`` would be NaN or infinity);
+        nothing is written then.
     """
     cdef str name = _names.optimizer_name(optimizer)
     cdef int code = _names.OPTIMIZERS[name]
@@ -279,14 +325,22 @@ def optimizer_step(optimizer, w, g, m=None, v=None, *, is_weight=None, lr, momen
     cdef void* pm = _ptr(M)
     cdef void* pv = _ptr(V)
     cdef const unsigned char* pisw = <const unsigned char*>_ptr(ISW)
+    for name_, arr in named[:4]:
+        if arr is not None:
+            _require_finite(arr, name_)
+    cdef int bad
     if _is_f32(W):
         with nogil:
-            optim_step(code, n, <float*>pw, <const float*>pg, <float*>pm, <float*>pv, pisw,
-                       lr_, mu, b1, b2, eps_, l2_, wd, gs, t_, nt)
+            bad = optim_step(code, n, <float*>pw, <const float*>pg, <float*>pm, <float*>pv,
+                             pisw, lr_, mu, b1, b2, eps_, l2_, wd, gs, t_, nt)
     else:
         with nogil:
-            optim_step(code, n, <double*>pw, <const double*>pg, <double*>pm, <double*>pv,
-                       pisw, lr_, mu, b1, b2, eps_, l2_, wd, gs, t_, nt)
+            bad = optim_step(code, n, <double*>pw, <const double*>pg, <double*>pm,
+                             <double*>pv, pisw, lr_, mu, b1, b2, eps_, l2_, wd, gs, t_, nt)
+    if bad:
+        raise FloatingPointError(
+            f"optimizer_step: the update overflowed (a new value of w, m or v would be NaN "
+            f"or infinity); nothing was written. Try a smaller lr or grad_scale.")
 
 
 def dropout(x, rate, *, seed, step=0, layer=0, out=None, n_threads=None):

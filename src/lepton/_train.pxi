@@ -17,8 +17,9 @@
 #      index), recomputed in backward), loss_grad, backward (dW = H^T dZ, db = colsum dZ,
 #      dH = dZ W^T), optional global-norm clipping, optim_step over the flat buffers.  The
 #      workspace is one buffer sized for the batch capacity, allocated by TrainState.reserve,
-#      never per step.  A non-finite loss stops the loop BEFORE that batch's update, so the
-#      caller can report divergence with the weights still finite.
+#      never per step.  A non-finite loss stops the loop BEFORE that batch's update, and so
+#      does an update that would overflow (optim_step is all or nothing), so the parameters
+#      and optimizer state are never non-finite: divergence leaves the last finite weights.
 #   4. Everything the wrappers validate happens before the GIL is released; the nogil code
 #      only reports "out of memory" (GEMM pack buffers) through a status value.
 from libc.math cimport isfinite, sqrt
@@ -232,7 +233,9 @@ cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_
     """For batches b0 .. b0+nb-1: params := optim_step(params, grad L_batch).
 
     Returns the number of batches applied: nb, or the index of the first batch whose loss
-    was not finite (its update skipped, its loss written), or -1 if out of memory.
+    was not finite or whose update would have made a parameter or optimizer state non-finite
+    (its update skipped, its loss written; a finite loss there means the update overflowed),
+    or -1 if out of memory.
     """
     cdef Py_ssize_t bi, i0, rows, r, src
     cdef Py_ssize_t d_in = net.dims[0], K = net.dims[net.n_layers]
@@ -275,9 +278,11 @@ cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_
             if gnorm > tp.clip_norm:
                 grad_scale = tp.clip_norm / gnorm
         t[0] += 1
-        optim_step(tp.opt, net.n_params, params, grads, m, v, is_weight, lrs[bi], tp.momentum,
-                   tp.beta1, tp.beta2, tp.eps, tp.l2, tp.weight_decay, grad_scale, t[0],
-                   n_threads)
+        if optim_step(tp.opt, net.n_params, params, grads, m, v, is_weight, lrs[bi],
+                      tp.momentum, tp.beta1, tp.beta2, tp.eps, tp.l2, tp.weight_decay,
+                      grad_scale, t[0], n_threads) != 0:
+            t[0] -= 1    # the update overflowed and was not applied
+            return bi
     return nb
 
 

@@ -128,7 +128,7 @@ cdef class Net:
             raise ValueError("X has 0 samples; at least 1 is required")
         cdef Py_ssize_t chunk = PREDICT_CHUNK
         if batch_size is not None:
-            chunk = _positive_int(batch_size, "batch_size")
+            chunk = _integer(batch_size, "batch_size", 1, 2**31 - 1)
         cdef int nt = resolve_threads(n_threads)
         cdef Py_ssize_t n_chunks = (n + chunk - 1) // chunk
         cdef Py_ssize_t n_ws = nt if 1 < nt < n_chunks else (n_chunks if 1 < nt else 1)
@@ -169,20 +169,17 @@ cdef class Net:
         return out
 
 
-cdef Py_ssize_t _positive_int(object v, str name) except -1:
-    if isinstance(v, bool) or not hasattr(v, "__index__"):
-        raise TypeError(f"{name} must be a positive int, got {v!r}")
-    cdef Py_ssize_t k = v.__index__()
-    if k < 1:
-        raise ValueError(f"{name} must be a positive int, got {k}")
-    return k
-
-
 cdef class TrainState:
     """Native training state of one (Net, loss, optimizer) (internal).
 
     Owns the flat gradient and optimizer-moment buffers, the weight mask used for L2 and
     weight decay, the step count, and the workspace for up to ``capacity`` rows per call.
+
+    One call at a time: ``train``, ``loss_and_grad`` and ``evaluate`` mark the state busy
+    (under the GIL) for the length of their nogil call, and any call made meanwhile from
+    another thread raises RuntimeError instead of sharing or reallocating the workspace the
+    running call writes to.  Callers that may train from several threads serialise with
+    their own lock (Trainer and the estimators do).
     """
     cdef Net net
     cdef TrainPlan plan
@@ -191,6 +188,7 @@ cdef class TrainState:
     cdef cnp.ndarray _ws
     cdef readonly Py_ssize_t capacity
     cdef public long long step_count
+    cdef bint _busy
 
     def __cinit__(self, Net net, int loss, int optimizer):
         cdef int L = net.plan.n_layers, l
@@ -230,10 +228,21 @@ cdef class TrainState:
     def __dealloc__(self):
         free(self._offs)
 
+    cdef int _claim(self) except -1:
+        if self._busy:
+            raise RuntimeError(
+                "this training state is in use by a call running in another thread; train "
+                "one model from one thread at a time (lepton's Trainer and estimators "
+                "serialise their own calls)")
+        self._busy = True
+        return 0
+
     def configure(self, *, double loss_param=1.0, double loss_scale=1.0, double momentum=0.9,
                   double beta1=0.9, double beta2=0.999, double eps=1e-8, double l2=0.0,
                   double weight_decay=0.0, clip_norm=None, unsigned long long seed=0):
         """Set hyper-parameters (validated by the Trainer; re-checked for finiteness here)."""
+        self._claim()
+        self._busy = False
         vals = (loss_param, loss_scale, momentum, beta1, beta2, eps, l2, weight_decay)
         if not all(isfinite(x) for x in vals):
             raise ValueError("hyper-parameters must be finite")
@@ -250,6 +259,8 @@ cdef class TrainState:
 
     def reserve(self, Py_ssize_t rows):
         """Make the workspace hold ``rows`` rows per call (grow-only; no-op if it does)."""
+        self._claim()
+        self._busy = False
         if rows <= self.capacity:
             return
         cdef NetPlan* net = &self.net.plan
@@ -284,6 +295,8 @@ cdef class TrainState:
 
     def reset(self):
         """Forget the optimizer state: zero moments, step count 0."""
+        self._claim()
+        self._busy = False
         self.m.fill(0)
         self.v.fill(0)
         self.step_count = 0
@@ -343,19 +356,24 @@ cdef class TrainState:
         cdef double* plo = <double*>cnp.PyArray_DATA(LO)
         cdef Py_ssize_t done
         cdef unsigned int fpo
-        with nogil:
-            fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
-            if self.net.f64:
-                done = train_batches[double](
-                    &self.net.plan, &self.plan, n, <double*>px, <double*>py, <double*>ps, pp,
-                    batch_size, b0, nb, plr, plo, <double*>pw, <double*>pg, <double*>pm,
-                    <double*>pv, pmask, <double*>pk, &self.step_count, nt)
-            else:
-                done = train_batches[float](
-                    &self.net.plan, &self.plan, n, <float*>px, <float*>py, <float*>ps, pp,
-                    batch_size, b0, nb, plr, plo, <float*>pw, <float*>pg, <float*>pm,
-                    <float*>pv, pmask, <float*>pk, &self.step_count, nt)
-            lepton_fp_set(fpo)
+        self._claim()
+        try:
+            with nogil:
+                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
+                if self.net.f64:
+                    done = train_batches[double](
+                        &self.net.plan, &self.plan, n, <double*>px, <double*>py,
+                        <double*>ps, pp, batch_size, b0, nb, plr, plo, <double*>pw,
+                        <double*>pg, <double*>pm, <double*>pv, pmask, <double*>pk,
+                        &self.step_count, nt)
+                else:
+                    done = train_batches[float](
+                        &self.net.plan, &self.plan, n, <float*>px, <float*>py, <float*>ps,
+                        pp, batch_size, b0, nb, plr, plo, <float*>pw, <float*>pg,
+                        <float*>pm, <float*>pv, pmask, <float*>pk, &self.step_count, nt)
+                lepton_fp_set(fpo)
+        finally:
+            self._busy = False
         if done < 0:
             raise MemoryError("train: could not allocate GEMM packing buffers")
         return done
@@ -378,19 +396,25 @@ cdef class TrainState:
         cdef void* pk = cnp.PyArray_DATA(self._ws)
         cdef double loss
         cdef unsigned int fpo
-        with nogil:
-            fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
-            if self.net.f64:
-                loss = forward_backward[double](
-                    &self.net.plan, &self.plan, n, <double*>px, <double*>py, <double*>ps,
-                    <double*>pw, <double*>pg, <double*>pk, NULL, st, train, True, &status, nt)
-                loss += l2_penalty[double](&self.net.plan, <double*>pw, self.plan.l2, nt)
-            else:
-                loss = forward_backward[float](
-                    &self.net.plan, &self.plan, n, <float*>px, <float*>py, <float*>ps,
-                    <float*>pw, <float*>pg, <float*>pk, NULL, st, train, True, &status, nt)
-                loss += l2_penalty[float](&self.net.plan, <float*>pw, self.plan.l2, nt)
-            lepton_fp_set(fpo)
+        self._claim()
+        try:
+            with nogil:
+                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
+                if self.net.f64:
+                    loss = forward_backward[double](
+                        &self.net.plan, &self.plan, n, <double*>px, <double*>py, <double*>ps,
+                        <double*>pw, <double*>pg, <double*>pk, NULL, st, train, True,
+                        &status, nt)
+                    loss += l2_penalty[double](&self.net.plan, <double*>pw, self.plan.l2, nt)
+                else:
+                    loss = forward_backward[float](
+                        &self.net.plan, &self.plan, n, <float*>px, <float*>py, <float*>ps,
+                        <float*>pw, <float*>pg, <float*>pk, NULL, st, train, True,
+                        &status, nt)
+                    loss += l2_penalty[float](&self.net.plan, <float*>pw, self.plan.l2, nt)
+                lepton_fp_set(fpo)
+        finally:
+            self._busy = False
         if status != 0:
             raise MemoryError("loss_and_grad: could not allocate GEMM packing buffers")
         return loss
@@ -419,35 +443,39 @@ cdef class TrainState:
         cdef Py_ssize_t isz = self.net.dtype.itemsize
         cdef double total = 0
         cdef unsigned int fpo
-        with nogil:
-            fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
-            r0 = 0
-            while r0 < n and status == 0:
-                rows = _min(cap, n - r0)
+        self._claim()
+        try:
+            with nogil:
+                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
+                r0 = 0
+                while r0 < n and status == 0:
+                    rows = _min(cap, n - r0)
+                    if self.net.f64:
+                        total += rows * forward_backward[double](
+                            &self.net.plan, &self.plan, rows, <double*>(px + r0 * d_in * isz),
+                            <double*>(py + r0 * K * isz),
+                            <double*>(ps + r0 * isz) if ps != NULL else NULL,
+                            <double*>pw, NULL, <double*>pk,
+                            <double*>(po + r0 * K * isz) if po != NULL else NULL,
+                            0, False, False, &status, nt)
+                    else:
+                        total += rows * forward_backward[float](
+                            &self.net.plan, &self.plan, rows, <float*>(px + r0 * d_in * isz),
+                            <float*>(py + r0 * K * isz),
+                            <float*>(ps + r0 * isz) if ps != NULL else NULL,
+                            <float*>pw, NULL, <float*>pk,
+                            <float*>(po + r0 * K * isz) if po != NULL else NULL,
+                            0, False, False, &status, nt)
+                    r0 += rows
                 if self.net.f64:
-                    total += rows * forward_backward[double](
-                        &self.net.plan, &self.plan, rows, <double*>(px + r0 * d_in * isz),
-                        <double*>(py + r0 * K * isz),
-                        <double*>(ps + r0 * isz) if ps != NULL else NULL,
-                        <double*>pw, NULL, <double*>pk,
-                        <double*>(po + r0 * K * isz) if po != NULL else NULL,
-                        0, False, False, &status, nt)
+                    total = total / n + l2_penalty[double](&self.net.plan, <double*>pw,
+                                                           self.plan.l2, nt)
                 else:
-                    total += rows * forward_backward[float](
-                        &self.net.plan, &self.plan, rows, <float*>(px + r0 * d_in * isz),
-                        <float*>(py + r0 * K * isz),
-                        <float*>(ps + r0 * isz) if ps != NULL else NULL,
-                        <float*>pw, NULL, <float*>pk,
-                        <float*>(po + r0 * K * isz) if po != NULL else NULL,
-                        0, False, False, &status, nt)
-                r0 += rows
-            if self.net.f64:
-                total = total / n + l2_penalty[double](&self.net.plan, <double*>pw,
-                                                       self.plan.l2, nt)
-            else:
-                total = total / n + l2_penalty[float](&self.net.plan, <float*>pw,
-                                                      self.plan.l2, nt)
-            lepton_fp_set(fpo)
+                    total = total / n + l2_penalty[float](&self.net.plan, <float*>pw,
+                                                          self.plan.l2, nt)
+                lepton_fp_set(fpo)
+        finally:
+            self._busy = False
         if status != 0:
             raise MemoryError("evaluate: could not allocate GEMM packing buffers")
         return total

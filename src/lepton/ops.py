@@ -128,7 +128,8 @@ def loss_grad(z, y, loss, *, sample_weight=None, param=None, scale=1.0, grad=Tru
     rows, cols = z64.shape
     w = np.ones(rows) if sample_weight is None else _f64(sample_weight)
     if rows == 0 or cols == 0:
-        return 0.0, (np.zeros_like(z) if grad else None)
+        raise ValueError(f"z has shape {z64.shape}; a loss needs at least one row and one "
+                         f"column")
     r = z64 - y64
     if name == "softmax_cross_entropy":
         zmax = z64.max(axis=1, keepdims=True)
