@@ -12,6 +12,10 @@ One ``.npz`` archive written by :func:`numpy.savez`. It holds
 
 * every array of the saved object under ``obj/<name>``.
 
+``save(obj, path, metadata={...})`` adds ``"metadata": {...}``, a free-form JSON object
+(the ``lepton`` command stores the target, task, class labels and training settings there);
+:func:`load` attaches it to the object as ``metadata_``.
+
 ``save([a, b], path)`` stores a list instead: ``"kind": "list"``, ``"items": [entry,
 ...]`` with arrays under ``items/<i>/<name>``. Keyword arguments attach more objects:
 ``save(model, path, preprocessing=[scaler])`` records ``"extra": {"preprocessing":
@@ -27,8 +31,19 @@ A class becomes saveable with ``@lepton.io.register("kind")`` and two methods::
     @classmethod
     def _from_lepton_state(cls, config, arrays) -> instance
 
-Loaders validate what they read with :func:`_require` and :func:`_require_config`; any
-ValueError they raise is reported as "<path> is not a valid lepton file: <reason>".
+Loaders validate what they read with :func:`_require` (arrays: shape, dtype, finiteness),
+:func:`_require_config` / :func:`_require_list` (JSON values: type, range, finiteness),
+:func:`_require_keys` (no unknown entries) and :func:`_require_params`; any ValueError they
+raise is reported as "<path> is not a valid lepton file: <reason>". They should check the
+sizes a config declares against the arrays (and :data:`MAX_UNITS` / :data:`MAX_LAYERS`)
+before building anything.
+
+Untrusted files
+---------------
+:mod:`lepton._io_checks` checks the archive before anything is read: member names, sizes
+and compression ratio from the zip directory, each ``.npy`` header against its member size
+and the metadata, plain dtypes only (never pickle), and the metadata JSON's size, depth and
+top-level schema. Extra objects attach only under names that shadow nothing of the object.
 """
 import contextlib
 import errno
@@ -38,11 +53,17 @@ import tempfile
 
 import numpy as np
 
+from lepton import _io_checks
+# The value checks of ``_from_lepton_state`` methods, re-exported for registered classes.
+from lepton._io_checks import (MAX_LAYERS, MAX_UNITS, _Invalid, _require,  # noqa: F401
+                               _require_config, _require_keys, _require_list,
+                               _require_params)
+
 __all__ = ["save", "load", "register", "read_metadata", "FORMAT_NAME", "FORMAT_VERSION"]
 
-FORMAT_NAME = "lepton"
-FORMAT_VERSION = 1
-_META_KEY = "__lepton__"
+FORMAT_NAME = _io_checks.FORMAT_NAME
+FORMAT_VERSION = _io_checks.FORMAT_VERSION
+_META_KEY = _io_checks.META_KEY
 
 _REGISTRY = {}       # kind -> class
 _KIND_OF = {}        # class -> kind
@@ -110,68 +131,23 @@ def _registered_class(kind):
 
 # ----------------------------------------------------------------------------- helpers
 
-def _require(arrays, name, shape=None, dtype=None):
-    """Return ``arrays[name]`` after checking that it exists and has the expected form.
-
-    Parameters
-    ----------
-    arrays : dict of str to ndarray
-        Arrays read from a file.
-    name : str
-        Entry to fetch.
-    shape : tuple of (int or None), optional
-        Expected shape; None matches any length on that axis.
-    dtype : dtype-like or tuple of dtype-like, optional
-        Accepted dtype(s).
-
-    Returns
-    -------
-    array : ndarray
-
-    Raises
-    ------
-    ValueError
-        If the entry is missing, is an object array, or has another shape or dtype.
-    """
-    if name not in arrays:
-        raise ValueError(f"missing array {name!r}")
-    arr = arrays[name]
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind in "OV":
-        raise ValueError(f"array {name!r} must be a plain numeric array, got "
-                         f"{getattr(arr, 'dtype', type(arr).__name__)}")
-    if dtype is not None:
-        accepted = dtype if isinstance(dtype, (tuple, list)) else (dtype,)
-        if not any(arr.dtype == np.dtype(d) for d in accepted):
-            names = " or ".join(str(np.dtype(d)) for d in accepted)
-            raise ValueError(f"array {name!r} has dtype {arr.dtype}, expected {names}")
-    if shape is not None:
-        shape = tuple(shape)
-        if arr.ndim != len(shape) or any(s is not None and s != a
-                                         for s, a in zip(shape, arr.shape)):
-            expected = "(" + ", ".join("n" if s is None else str(s) for s in shape) + \
-                ("," if len(shape) == 1 else "") + ")"
-            raise ValueError(f"array {name!r} has shape {arr.shape}, expected {expected}")
-    return arr
-
-
-def _require_config(config, name, types, *, optional=False, default=None):
-    """Return ``config[name]`` after checking its type (``bool`` never passes as int).
-
-    Raises ValueError naming the key when it is missing (and not ``optional``) or has
-    another type.
-    """
-    if not isinstance(config, dict):
-        raise ValueError(f"config must be a JSON object, got {type(config).__name__}")
-    if name not in config:
-        if optional:
-            return default
-        raise ValueError(f"missing config entry {name!r}")
-    value = config[name]
-    types = types if isinstance(types, tuple) else (types,)
-    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-        expected = " or ".join(t.__name__ for t in types)
-        raise ValueError(f"config entry {name!r} must be {expected}, got {value!r}")
-    return value
+def _check_extra_name(obj, key, saving=False):
+    """Refuse an extra-object name that would shadow anything of ``obj``: a method, a
+    property, a private or fitted (``name_``) attribute, or an instance attribute, except,
+    when ``saving``, one that already holds saved-alongside objects (re-saving a loaded
+    file)."""
+    if not (isinstance(key, str) and key.isidentifier()) or key.startswith("_") \
+            or key.endswith("_"):
+        raise ValueError(f"extra object names must be public identifiers not ending in "
+                         f"'_', got {_io_checks._short(key)}")
+    if hasattr(type(obj), key):
+        raise ValueError(f"extra object name {key!r} would shadow "
+                         f"{type(obj).__name__}.{key}")
+    held = getattr(obj, "__dict__", {}).get(key)
+    if key in getattr(obj, "__dict__", {}) and not (saving and all(
+            type(o) in _KIND_OF for o in (held if isinstance(held, list) else [held]))):
+        raise ValueError(f"extra object name {key!r} would replace the attribute "
+                         f"{type(obj).__name__}.{key}")
 
 
 def _json_default(value):
@@ -208,8 +184,12 @@ def _state_of(obj, prefix, arrays_out):
     return {"kind": kind, "config": config, "arrays": manifest}
 
 
-def _build(obj, extra):
-    """All entries of the file for ``save(obj, path, **extra)``, metadata included."""
+def _build(obj, extra, metadata=None):
+    """All entries of the file for ``save(obj, path, metadata=, **extra)``, metadata
+    included."""
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict (a JSON object), got "
+                        f"{type(metadata).__name__}")
     arrays = {}
     if isinstance(obj, (list, tuple)):
         if extra:
@@ -221,23 +201,28 @@ def _build(obj, extra):
         meta = _state_of(obj, "obj/", arrays)
     extras = {}
     for key, value in extra.items():
-        if not key.isidentifier() or key.startswith("_"):
-            raise ValueError(f"extra object names must be public identifiers, got {key!r}")
+        _check_extra_name(obj, key, saving=True)  # load() refuses what would shadow
         if value is None:
             continue
         is_list = isinstance(value, (list, tuple))
         items = list(value) if is_list else [value]
         extras[key] = {"list": is_list, "items": [
             _state_of(o, f"extra/{key}/{i}/", arrays) for i, o in enumerate(items)]}
-    from lepton import __version__
+    from lepton._version import __version__
     header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
               "lepton_version": __version__}
     meta = {**header, **meta, "extra": extras}
+    if metadata is not None:
+        meta["metadata"] = metadata
     try:
         text = json.dumps(meta, default=_json_default)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"cannot save: the configuration is not JSON serialisable ({exc})") \
             from exc
+    try:  # never write what load() refuses: NaN, too large or too deeply nested
+        _io_checks.parse_json(text.encode("utf-8"))
+    except _Invalid as exc:
+        raise ValueError(f"cannot save: {exc}") from None
     arrays[_META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     return arrays
 
@@ -257,34 +242,12 @@ def _current_umask():
 
 # --------------------------------------------------------------------------------- save
 
-def save(obj, path, **extra):
-    """Save a lepton object (or a list of them) to ``path`` as one ``.npz`` file.
+# O_TMPFILE unsupported by the file system (or the kernel): use a named temporary file.
+_NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS)
 
-    Parameters
-    ----------
-    obj : registered object or list of registered objects
-        A :class:`~lepton.Model`, a scaler from :mod:`lepton.preprocessing`, ... (any class
-        registered with :func:`register`).
-    path : str or os.PathLike
-        Destination, used exactly as given (no ``.npz`` suffix is added).
-    **extra : registered object or list of them
-        Objects stored alongside ``obj`` and attached to it as attributes of the same name
-        by :func:`load`, e.g. ``save(model, "m.npz", preprocessing=[scaler, clipper])``.
 
-    Notes
-    -----
-    The write is atomic: the file is written to a temporary file in the same directory,
-    flushed to disk and renamed over ``path``. If anything fails, ``path`` is left as it was
-    and the temporary file is removed. The file holds no pickled data.
-    """
-    path = os.fsdecode(os.fspath(path))
-    arrays = _build(obj, extra)  # everything that can fail on obj fails before any write
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(errno.ENOENT, f"cannot save {path!r}: directory does not "
-                                f"exist", directory)
-    if os.path.isdir(path):
-        raise IsADirectoryError(errno.EISDIR, "cannot save: path is a directory", path)
+def _write_named(directory, path, arrays):
+    """Write to a named hidden temporary file, then rename it over ``path``."""
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
@@ -305,6 +268,102 @@ def save(obj, path, **extra):
         except OSError:
             pass
         raise
+
+
+def _write_unnamed(directory, path, arrays):
+    """Write to an unnamed ``O_TMPFILE`` file, then give it its name; False if unsupported.
+
+    The file has no name while it is written, so a killed process leaves nothing behind.
+    ``linkat`` cannot replace a name: over an existing file it links a temporary name and
+    renames that, which leaves a name for an instant only.
+    """
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir("/proc/self/fd"):
+        return False
+    try:
+        fd = os.open(directory, flag | os.O_WRONLY, 0o666)  # mode & ~umask, as open()
+    except OSError as exc:
+        if exc.errno in _NO_TMPFILE:
+            return False
+        raise
+    base = os.path.basename(path)
+    dir_fd = tmp = None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+            # O_PATH: only a handle for linkat, so a directory we may write but not list
+            # still works.
+            dir_fd = os.open(directory, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
+            # With dst_dir_fd os.link is linkat(..., AT_SYMLINK_FOLLOW): it links the file
+            # the /proc symlink names, not the symlink.
+            source = f"/proc/self/fd/{f.fileno()}"
+            try:
+                os.link(source, base, dst_dir_fd=dir_fd)
+                return True
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                if exc.errno in _NO_TMPFILE + (errno.ENOENT, errno.EXDEV, errno.EPERM):
+                    return False  # no usable /proc or linkat here: write a named file
+                raise
+            while tmp is None:
+                tmp = f".{base}.{os.urandom(6).hex()}.tmp"
+                try:
+                    os.link(source, tmp, dst_dir_fd=dir_fd)
+                except FileExistsError:
+                    tmp = None
+        os.replace(os.path.join(directory, tmp), path)
+        tmp = None
+        return True
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp, dir_fd=dir_fd)
+            except OSError:
+                pass
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def save(obj, path, *, metadata=None, **extra):
+    """Save a lepton object (or a list of them) to ``path`` as one ``.npz`` file.
+
+    Parameters
+    ----------
+    obj : registered object or list of registered objects
+        A :class:`~lepton.Model`, a scaler from :mod:`lepton.preprocessing`, ... (any class
+        registered with :func:`register`).
+    path : str or os.PathLike
+        Destination, used exactly as given (no ``.npz`` suffix is added).
+    metadata : dict, optional
+        Free-form JSON metadata (str keys; str, number, bool, None, list or dict values),
+        stored in the file's header: :func:`read_metadata` returns it under ``"metadata"``
+        and :func:`load` attaches it to the object as ``metadata_``.
+    **extra : registered object or list of them
+        Objects stored alongside ``obj`` and attached to it as attributes of the same name
+        by :func:`load`, e.g. ``save(model, "m.npz", preprocessing=[scaler, clipper])``.
+
+    Notes
+    -----
+    The write is atomic: the file is written to a temporary file in the same directory,
+    flushed to disk and renamed over ``path``. If anything fails, ``path`` is left as it was
+    and the temporary file is removed. Where the OS offers unnamed temporary files (Linux
+    ``O_TMPFILE``) the file has no name until it is complete, so even a killed process
+    leaves nothing behind. The file holds no pickled data.
+    """
+    path = os.fsdecode(os.fspath(path))
+    # Everything that can fail on obj fails before any write.
+    arrays = _build(obj, extra, metadata)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"cannot save {path!r}: directory does not "
+                                f"exist", directory)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "cannot save: path is a directory", path)
+    if not _write_unnamed(directory, path, arrays):
+        _write_named(directory, path, arrays)
     # Persist the rename itself; best effort (not every platform can open a directory).
     try:
         dir_fd = os.open(directory, os.O_RDONLY)
@@ -320,107 +379,46 @@ def save(obj, path, **extra):
 
 # --------------------------------------------------------------------------------- load
 
-class _Invalid(ValueError):
-    """A reason why a file is not a valid lepton file (re-raised naming the file)."""
-
-
-def _read_metadata(npz):
-    if _META_KEY not in npz.files:
-        raise _Invalid(f"no {_META_KEY!r} metadata entry (an .npz archive not written by "
-                       f"lepton?)")
-    raw = _read_array(npz, _META_KEY)
-    if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise _Invalid(f"metadata entry must be a 1-D uint8 array, got {raw.dtype} "
-                       f"{raw.shape}")
-    try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _Invalid(f"metadata is not valid UTF-8 JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise _Invalid(f"metadata does not declare format {FORMAT_NAME!r}")
-    version = meta.get("format_version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise _Invalid(f"format_version must be an integer, got {version!r}")
-    if version != FORMAT_VERSION:
-        newer = " (written by a newer lepton; upgrade lepton)" if version > FORMAT_VERSION \
-            else ""
-        raise _Invalid(f"unsupported format_version {version}; this lepton reads "
-                       f"format_version {FORMAT_VERSION}{newer}")
-    return meta
-
-
-def _check_entry(entry, where):
-    if not isinstance(entry, dict):
-        raise _Invalid(f"{where}: entry must be a JSON object")
-    kind, config, manifest = entry.get("kind"), entry.get("config"), entry.get("arrays")
-    if not isinstance(kind, str):
-        raise _Invalid(f"{where}: 'kind' must be a string, got {kind!r}")
-    if not isinstance(config, dict):
-        raise _Invalid(f"{where}: 'config' must be a JSON object")
-    if not isinstance(manifest, dict):
-        raise _Invalid(f"{where}: 'arrays' must be a JSON object")
-    return kind, config, manifest
-
-
-def _read_array(npz, key):
-    try:
-        arr = npz[key]
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise _Invalid(f"array {key!r} holds pickled objects, which lepton never "
-                           f"writes or loads") from None
-        raise _Invalid(f"array {key!r} cannot be read ({exc})") from None
-    except Exception as exc:  # BadZipFile (CRC), EOFError, zlib.error, ... from damaged bytes
-        raise _Invalid(f"array {key!r} is damaged ({type(exc).__name__}: {exc})") from None
-    if not isinstance(arr, np.ndarray):  # NpzFile returns raw bytes for non-.npy members
-        raise _Invalid(f"entry {key!r} is not a .npy array")
-    if arr.dtype.kind in "OV":
-        raise _Invalid(f"array {key!r} has unsupported dtype {arr.dtype}")
-    return arr
-
-
-def _load_entry(npz, entry, prefix, where, used):
-    kind, config, manifest = _check_entry(entry, where)
+def _load_entry(archive, entry, prefix, where, used, top=False):
+    kind, config, manifest = _io_checks.check_entry(entry, where, top)
     cls = _registered_class(kind)
     if cls is None:
-        raise _Invalid(f"{where}: unknown kind {kind!r} (known kinds: {sorted(_REGISTRY)})")
-    arrays = {}
+        raise _Invalid(f"{where}: unknown kind {_io_checks._short(kind)} (known kinds: "
+                       f"{sorted(_REGISTRY)})")
+    # Every header first: nothing is read (or built) until all arrays match the metadata.
     for name, spec in manifest.items():
         key = prefix + name
-        if key not in npz.files:
+        if key not in archive.files:
             raise _Invalid(f"{where}: array {name!r} listed in the metadata is missing")
-        arr = _read_array(npz, key)
-        if not isinstance(spec, dict) or arr.dtype.str != spec.get("dtype") or \
-                list(arr.shape) != spec.get("shape"):
-            raise _Invalid(f"{where}: array {name!r} is {arr.dtype.str} {list(arr.shape)} "
-                           f"but the metadata says {spec!r}")
-        arrays[name] = arr
-        used.add(key)
+        shape, dtype, _ = archive.header(key)
+        if dtype.str != spec["dtype"] or list(shape) != spec["shape"]:
+            raise _Invalid(f"{where}: array {name!r} is {dtype.str} {list(shape)} but the "
+                           f"metadata says {_io_checks._short(spec)}")
+    arrays = {}
+    for name in manifest:
+        arrays[name] = archive.array(prefix + name)
+        used.add(prefix + name)
     try:
         return cls._from_lepton_state(config, arrays)
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
         detail = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         raise _Invalid(f"{where} ({kind!r}): {detail}") from exc
 
 
 @contextlib.contextmanager
-def _open_npz(path):
-    """np.load the file with pickle disabled; anything but an .npz archive is invalid."""
-    # We own the file handle: np.load(path) leaks its handle when the zip is damaged.
+def _open_archive(path):
+    """The checked :class:`lepton._io_checks.Archive` of ``path``."""
     with open(path, "rb") as f:
         magic = f.read(4)
         if not magic:
             raise _Invalid("the file is empty")
-        # Checked here so that np.load never falls back to its pickle reader on foreign bytes.
         if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
             raise _Invalid(f"not an .npz (zip) archive: it starts with {magic!r}")
-        f.seek(0)
+        archive = _io_checks.Archive(f, os.fstat(f.fileno()).st_size)
         try:
-            npz = np.load(f, allow_pickle=False)
-        except Exception as exc:
-            raise _Invalid(f"not an .npz archive ({type(exc).__name__}: {exc})") from None
-        with npz:
-            yield npz
+            yield archive
+        finally:
+            archive.close()
 
 
 def _fail(path, exc):
@@ -439,12 +437,13 @@ def read_metadata(path):
     -------
     meta : dict
         ``format``, ``format_version``, ``lepton_version``, ``kind``, ``config``,
-        ``arrays`` (name -> dtype and shape), ``extra`` (and ``items`` for a list).
+        ``arrays`` (name -> dtype and shape), ``extra`` (and ``items`` for a list), and
+        ``metadata`` when :func:`save` was given one.
     """
     path = os.fsdecode(os.fspath(path))
     try:
-        with _open_npz(path) as npz:
-            return _read_metadata(npz)
+        with _open_archive(path) as archive:
+            return _io_checks.read_meta(archive)
     except _Invalid as exc:
         raise _fail(path, exc) from exc.__cause__
 
@@ -461,7 +460,8 @@ def load(path):
     -------
     obj : object or list
         The saved object (or list of objects), with each extra object saved alongside
-        attached as an attribute (e.g. ``model.preprocessing``).
+        attached as an attribute (e.g. ``model.preprocessing``), and the ``metadata``
+        given to :func:`save` as ``metadata_``.
 
     Raises
     ------
@@ -469,32 +469,33 @@ def load(path):
         If ``path`` does not exist.
     ValueError
         If the file is not a valid lepton file (empty, truncated, damaged, foreign, of an
-        unsupported format version, or holding pickled data); the message names the file
-        and the reason.
+        unsupported format version, holding pickled data, a zip bomb, declaring sizes or
+        entries its arrays and schema do not allow, or holding state no fitted object can
+        have, such as NaN or a negative step count); the message names the file and the
+        reason. Nothing is allocated for an array before its size is known to be backed by
+        the file.
     """
     path = os.fsdecode(os.fspath(path))
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, "No such lepton file", path)
     try:
-        with _open_npz(path) as npz:
-            meta = _read_metadata(npz)
+        with _open_archive(path) as archive:
+            meta = _io_checks.read_meta(archive)
             used = {_META_KEY}
-            if meta.get("kind") == "list":
-                items = meta.get("items")
-                if not isinstance(items, list):
-                    raise _Invalid("a 'list' file must have a list of 'items'")
-                obj = [_load_entry(npz, e, f"items/{i}/", f"item {i}", used)
-                       for i, e in enumerate(items)]
+            if meta["kind"] == "list":
+                obj = [_load_entry(archive, e, f"items/{i}/", f"item {i}", used)
+                       for i, e in enumerate(meta["items"])]
             else:
-                obj = _load_entry(npz, meta, "obj/", "object", used)
-            extras = meta.get("extra", {})
-            if not isinstance(extras, dict):
-                raise _Invalid("'extra' must be a JSON object")
-            for key, group in extras.items():
-                if not (isinstance(key, str) and key.isidentifier()) or not isinstance(
-                        group, dict) or not isinstance(group.get("items"), list):
-                    raise _Invalid(f"malformed extra entry {key!r}")
-                values = [_load_entry(npz, e, f"extra/{key}/{i}/", f"{key}[{i}]", used)
+                obj = _load_entry(archive, meta, "obj/", "object", used, top=True)
+            for key, group in meta.get("extra", {}).items():
+                try:  # before building the extras: only names that shadow nothing
+                    if isinstance(obj, list):
+                        raise ValueError("extra objects attach to a single object")
+                    _check_extra_name(obj, key)
+                except ValueError as exc:
+                    raise _Invalid(f"cannot attach {key!r} to a {type(obj).__name__}: "
+                                   f"{exc}") from None
+                values = [_load_entry(archive, e, f"extra/{key}/{i}/", f"{key}[{i}]", used)
                           for i, e in enumerate(group["items"])]
                 if group.get("list", True):
                     value = values
@@ -503,12 +504,10 @@ def load(path):
                 else:
                     raise _Invalid(f"extra entry {key!r} is not a list but has "
                                    f"{len(values)} items")
-                try:
-                    setattr(obj, key, value)
-                except AttributeError:
-                    raise _Invalid(f"cannot attach {key!r} to a {type(obj).__name__}") \
-                        from None
-            unexpected = sorted(set(npz.files) - used)
+                setattr(obj, key, value)
+            if "metadata" in meta and not isinstance(obj, list):
+                obj.metadata_ = meta["metadata"]
+            unexpected = sorted(set(archive.files) - used)
             if unexpected:
                 raise _Invalid(f"unexpected entries {unexpected[:5]} not described by the "
                                f"metadata")
