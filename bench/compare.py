@@ -42,7 +42,7 @@ import memory  # noqa: E402
 import workloads  # noqa: E402
 from peers import Unavailable  # noqa: E402
 
-from lepton._bench import alternate, load_warning, median  # noqa: E402
+from lepton.cli._bench import alternate, load_warning, median  # noqa: E402
 
 FAMILIES = {"gemm": ("sgemm", "dgemm"), "train": ("train_mnist", "train_small"),
             "predict": ("predict_1", "predict_bulk"), "estimators": ("fit_digits",)}

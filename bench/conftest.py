@@ -16,7 +16,7 @@ import platform
 import pytest
 
 import workloads
-from lepton._bench import settle
+from lepton.cli._bench import settle
 from peers import Unavailable
 
 

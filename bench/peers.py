@@ -4,7 +4,7 @@
   NumPy user would: vectorised, float32, parameters/gradients/velocity in one flat buffer
   each (so the optimizer update is three whole-buffer operations), activations and deltas
   preallocated per batch size, matmuls written into ``out=`` buffers.  Same network, init
-  scale and optimizer math as lepton's Model/Trainer.  It lives in ``lepton._bench`` so
+  scale and optimizer math as lepton's Model/Trainer.  It lives in ``lepton.cli._bench`` so
   ``lepton bench`` uses the very same code.
 - ``TorchMLP``: PyTorch CPU eager, ``nn.Sequential`` + ``torch.optim.SGD(momentum=0.9)`` +
   ``F.cross_entropy``, starting from the same weights as the NumPy reference.
@@ -36,7 +36,7 @@ def require(module):
 
 # ---------------------------------------------------------------- NumPy reference
 # One implementation, shipped in the package for `lepton bench`.
-from lepton._bench import NumpyMLP, init_params, layer_views  # noqa: E402,F401
+from lepton.cli._bench import NumpyMLP, init_params, layer_views  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- PyTorch CPU

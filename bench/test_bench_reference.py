@@ -1,5 +1,5 @@
 """The peers must do the same work as lepton, or the ratios mean nothing: check the NumPy
-reference (``lepton._bench.NumpyMLP``, also used by ``lepton bench``) against PyTorch: same
+reference (``lepton.cli._bench.NumpyMLP``, also used by ``lepton bench``) against PyTorch: same
 init, same steps -> same weights.  Correctness only, no timing."""
 import numpy as np
 import pytest

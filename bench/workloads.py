@@ -24,7 +24,7 @@ import numpy as np
 
 import peers
 from peers import LR, MOMENTUM, Unavailable
-from lepton._bench import synthetic as _bench_synthetic
+from lepton.cli._bench import synthetic as _bench_synthetic
 
 
 def _flag(name):
@@ -131,7 +131,7 @@ def lepton_model_api():
 
 def lepton_threads(n):
     """Context-manager factory: lepton's default thread count is ``n`` inside."""
-    from lepton._bench import _lepton_threads
+    from lepton.cli._bench import _lepton_threads
     return lambda: _lepton_threads(n)
 
 
@@ -147,7 +147,7 @@ def threads_ctx(impl, n):
 
 @functools.lru_cache(maxsize=8)
 def synthetic(rows, n_in, n_out, seed=0):
-    """``lepton._bench.synthetic``, cached so every implementation sees the same arrays."""
+    """``lepton.cli._bench.synthetic``, cached so every implementation sees the same arrays."""
     return _bench_synthetic(rows, n_in, n_out, seed)
 
 

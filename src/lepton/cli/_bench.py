@@ -322,7 +322,7 @@ def quick_bench(n_threads=None, file=None, rounds=7):
         seconds per call), lepton_rate, numpy_rate and ratio (lepton speed / NumPy speed).
     """
     import lepton
-    from lepton._threads import resolve_threads
+    from lepton._native.threads import resolve_threads
 
     out = file or sys.stdout
     nt = resolve_threads(n_threads)
@@ -367,13 +367,13 @@ def quick_bench(n_threads=None, file=None, rounds=7):
 
 @contextlib.contextmanager
 def _lepton_threads(n):
-    from lepton import _threads
-    old = _threads._user_threads
+    from lepton._native import threads as _threads
+    old = _threads.user_threads()
     _threads.set_num_threads(n)
     try:
         yield
     finally:
-        _threads._user_threads = old
+        _threads.set_num_threads(old)
 
 
 if __name__ == "__main__":
