@@ -6,7 +6,8 @@ import numbers
 
 import numpy as np
 
-from lepton._dispatch import core as _core
+from lepton import _validation as _v
+from lepton._native.dispatch import core as _core
 
 CE, BCE = "softmax_cross_entropy", "binary_cross_entropy"
 
@@ -103,26 +104,19 @@ def targets(y, n, loss, n_outputs, dtype, name="y"):
 
 
 def sample_weights(sample_weight, class_weight, labels, n, n_classes, dtype):
-    """Per-row weights (n,) = sample_weight * class_weight[label], or None if neither."""
-    sw = None
-    if sample_weight is not None:
-        sw = _as_numeric(sample_weight, "sample_weight")
-        if sw.ndim != 1 or sw.shape[0] != n:
-            raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
-        if np.any(sw < 0):
-            raise ValueError("sample_weight must be >= 0")
-        sw = sw.astype(np.float64)
-    if class_weight is not None:
-        if labels is None:
-            raise ValueError("class_weight needs class labels: use it with "
-                             "softmax_cross_entropy or single-output binary_cross_entropy")
-        cw = class_weights(class_weight, labels, n_classes)
+    """Per-row weights (n,) = sample_weight * class_weight[label] in ``dtype``, or None if
+    neither (the native loss multiplies each row's loss by its weight as it is)."""
+    if class_weight is None:
+        return _v.check_sample_weight(sample_weight, n, dtype=dtype)
+    sw = _v.check_sample_weight(sample_weight, n)
+    if labels is None:
+        raise ValueError("class_weight needs class labels: use it with "
+                         "softmax_cross_entropy or single-output binary_cross_entropy")
+    cw = class_weights(class_weight, labels, n_classes)
+    with np.errstate(over="ignore"):  # an overflow is reported by check_weight_values
         sw = cw[labels] if sw is None else sw * cw[labels]
-    if sw is None:
-        return None
-    if not np.any(sw > 0):
-        raise ValueError("all sample weights are zero")
-    return np.ascontiguousarray(sw, dtype=dtype)
+    name = "sample_weight (after class_weight)" if sample_weight is not None else "class_weight"
+    return np.ascontiguousarray(_v.check_weight_values(sw, dtype, name))
 
 
 def class_weights(class_weight, labels, n_classes):
@@ -144,30 +138,5 @@ def class_weights(class_weight, labels, n_classes):
         if isinstance(key, bool) or not isinstance(key, numbers.Integral) \
                 or not 0 <= key < n_classes:
             raise ValueError(f"class_weight key {key!r} is not a class index 0..{n_classes - 1}")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or not np.isfinite(value) or value < 0:
-            raise ValueError(f"class_weight[{key}] must be a finite number >= 0, got {value!r}")
-        w[int(key)] = float(value)
+        w[int(key)] = _v.check_real(value, f"class_weight[{key}]", min=0)
     return w
-
-
-def positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
-
-
-def real(value, name, low=None, high=None, low_open=False, high_open=False):
-    """A finite float in the given range, else TypeError / ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
-    return value

@@ -13,15 +13,13 @@ category=sklearn.exceptions.ConvergenceWarning)`` keep working.  (A program that
 scikit-learn's class has imported scikit-learn, so checking ``sys.modules`` is enough and
 never costs a one-second import.)
 """
-import numbers
 import sys
 import warnings
 
 import numpy as np
 
-
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a method needing a fitted estimator is called before ``fit``."""
+from lepton._validation import check_real
+from lepton.exceptions import NotFittedError
 
 
 class ConvergenceWarning(UserWarning):
@@ -213,33 +211,6 @@ def check_y(y, n_samples, *, estimator_name, numeric):
     return y
 
 
-def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
-    """Validated 1-D non-negative float sample weights of length n_samples (None stays None)."""
-    if sample_weight is None:
-        return None
-    if isinstance(sample_weight, numbers.Number):
-        return np.full(n_samples, sample_weight, dtype=dtype)
-    if hasattr(sample_weight, "to_numpy"):
-        sample_weight = sample_weight.to_numpy()
-    sw = np.asarray(sample_weight)
-    if sw.ndim != 1:
-        raise ValueError(f"Sample weights must be 1D array or scalar, got an array of shape "
-                         f"{sw.shape}.")
-    if sw.shape[0] != n_samples:
-        raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n_samples},)!")
-    try:
-        sw = np.array(sw, dtype=dtype)  # a copy: callers' arrays are never written to
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"sample_weight must be numeric: {exc}") from None
-    assert_all_finite(sw, name="sample_weight")
-    if (sw < 0).any():
-        raise ValueError("Negative values in data passed to `sample_weight`; weights must be "
-                         ">= 0.")
-    if not sw.any():
-        raise ValueError("Sample weights must contain at least one non-zero number.")
-    return sw
-
-
 # ---------------------------------------------------------------------------- targets
 def _is_integral(a):
     return a.dtype.kind in "biu" or (a.dtype.kind == "f" and np.all(a == np.round(a)))
@@ -270,6 +241,20 @@ def type_of_target(y):
     return "binary"
 
 
+def check_classification_targets(y):
+    """The type of target ``y``, if a classifier can learn it (else scikit-learn's error)."""
+    if np.asarray(y).dtype.kind == "c":
+        raise ValueError("Complex data not supported")
+    y_type = type_of_target(y)
+    if y_type in ("continuous", "continuous-multioutput", "unknown"):
+        raise ValueError(f"Unknown label type: {y_type}. Classifiers need discrete class "
+                         "labels (ints or strings); for real-valued targets use MLPRegressor.")
+    if y_type == "multiclass-multioutput":
+        raise ValueError("Multioutput target data is not supported with label binarization: "
+                         "only single-output or 0/1 multilabel targets.")
+    return y_type
+
+
 class LabelBinarizer:
     """Class labels <-> indicator matrix, as scikit-learn's ``LabelBinarizer`` (0/1 labels).
 
@@ -279,16 +264,9 @@ class LabelBinarizer:
 
     def fit(self, y, classes=None):
         """Learn the classes of ``y`` (or take ``classes`` as given)."""
-        self.y_type_ = type_of_target(y if classes is None else classes)
+        self.y_type_ = check_classification_targets(y if classes is None else classes)
         if classes is not None and self.y_type_ != "multilabel-indicator":
             self.y_type_ = "multiclass" if len(np.unique(classes)) > 2 else "binary"
-        if self.y_type_ in ("continuous", "continuous-multioutput", "unknown"):
-            raise ValueError(f"Unknown label type: {self.y_type_}. Classifiers need discrete "
-                             "class labels (ints or strings); for real-valued targets use "
-                             "MLPRegressor.")
-        if self.y_type_ == "multiclass-multioutput":
-            raise ValueError("Multioutput target data is not supported with label "
-                             "binarization: only single-output or 0/1 multilabel targets.")
         if self.y_type_ == "multilabel-indicator":
             y = np.asarray(y)
             self.classes_ = np.arange(y.shape[1])
@@ -363,51 +341,11 @@ def compute_class_weight(class_weight, classes, y):
                          f"the classes are {classes.tolist()}.")
     for i, c in enumerate(classes.tolist()):
         if c in class_weight:
-            weights[i] = float(class_weight[c])
-    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
-        raise ValueError("class_weight values must be finite and >= 0.")
+            weights[i] = check_real(class_weight[c], f"class_weight[{c!r}]", min=0)
     return weights
 
 
-# ---------------------------------------------------------------------------- random state
-def check_random_state(seed):
-    """A ``np.random.RandomState`` from None (NumPy's global one), an int or an instance."""
-    if seed is None or seed is np.random:
-        return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(int(seed))
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance; "
-                     "pass None, an int or a RandomState.")
-
-
-def train_val_split(n_samples, fraction, rng, stratify=None):
-    """Shuffled (stratified when ``stratify`` labels are given) train/validation indices.
-
-    The validation part has ceil(fraction * n) samples, like ``train_test_split``; with
-    stratification each class gets its share by largest remainder, at least one sample of
-    every class staying in training.
-    """
-    n_val = int(np.ceil(fraction * n_samples))
-    if stratify is None:
-        perm = rng.permutation(n_samples)
-        return perm[n_val:], perm[:n_val]
-    classes, inv = np.unique(stratify, return_inverse=True)
-    counts = np.bincount(inv)
-    exact = counts * (n_val / n_samples)
-    take = np.floor(exact).astype(int)
-    order = np.argsort(-(exact - take), kind="stable")
-    take[order[: n_val - take.sum()]] += 1
-    take = np.minimum(take, counts - 1).clip(min=0)
-    train, val = [], []
-    for k in range(len(classes)):
-        idx = rng.permutation(np.flatnonzero(inv == k))
-        val.append(idx[: take[k]])
-        train.append(idx[take[k]:])
-    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))
-
-
+# ---------------------------------------------------------------------------- splits
 # ---------------------------------------------------------------------------- metrics
 def accuracy(y_true, y_pred, sample_weight=None):
     """Accuracy (subset accuracy for 2-D indicator targets), optionally weighted."""

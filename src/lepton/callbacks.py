@@ -4,7 +4,8 @@ A callback that overrides :meth:`Callback.on_batch_end` makes the trainer return
 after every mini-batch; without one, a whole epoch runs in one native call.
 """
 import math
-import numbers
+
+from lepton import _validation as _v
 
 __all__ = ["Callback", "EarlyStopping", "LambdaCallback", "History"]
 
@@ -96,15 +97,10 @@ class EarlyStopping(Callback):
                  restore_best_weights=True):
         if not isinstance(monitor, str):
             raise TypeError(f"monitor must be a string, got {monitor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
-            raise ValueError(f"patience must be a non-negative int, got {patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) \
-                or not math.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        self.patience = _v.check_int(patience, "patience", min=0)
+        self.min_delta = _v.check_real(min_delta, "min_delta", min=0)
+        self.restore_best_weights = _v.check_bool(restore_best_weights, "restore_best_weights")
         self.monitor = monitor
-        self.patience = int(patience)
-        self.min_delta = float(min_delta)
-        self.restore_best_weights = bool(restore_best_weights)
         self._best_params = None
         self.best = self.best_epoch = self.stopped_epoch = None
         self._wait = 0

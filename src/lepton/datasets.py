@@ -3,7 +3,9 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["Bunch", "load_digits"]
+from lepton import _validation as _v
+
+__all__ = ["Bunch", "load_digits", "split_indices"]
 
 _DIGITS_DESCR = """\
 Optical recognition of handwritten digits dataset
@@ -71,6 +73,8 @@ def load_digits(*, return_X_y=False, as_float32=False):
     >>> X.shape, y.shape
     ((1797, 64), (1797,))
     """
+    return_X_y = _v.check_bool(return_X_y, "return_X_y")
+    as_float32 = _v.check_bool(as_float32, "as_float32")
     ref = resources.files("lepton").joinpath("data").joinpath("digits.npz")
     with ref.open("rb") as f, np.load(f, allow_pickle=False) as npz:
         pixels, labels = npz["data"], npz["target"]
@@ -88,3 +92,47 @@ def load_digits(*, return_X_y=False, as_float32=False):
         target_names=np.arange(10),
         DESCR=_DIGITS_DESCR,
     )
+
+
+def split_indices(n_samples, fraction, rng, stratify=None):
+    """Shuffled (stratified when ``stratify`` labels are given) train / held-out indices.
+
+    The held-out part has ``ceil(fraction * n_samples)`` samples, like scikit-learn's
+    ``train_test_split``; with stratification each class gets its share by largest
+    remainder, and at least one sample of every class stays in the training part (a class
+    with a single sample is never held out).  The estimators' ``early_stopping`` split and
+    the ``lepton`` command's splits use it.
+
+    Parameters
+    ----------
+    n_samples : int
+    fraction : float
+        Held-out fraction in [0, 1); 0 holds out nothing (training indices in order).
+    rng : numpy.random.RandomState or numpy.random.Generator
+        Source of the shuffles (anything with ``permutation``).
+    stratify : array-like of shape (n_samples,), optional
+        Class labels to stratify by.
+
+    Returns
+    -------
+    train, held_out : ndarray of int
+    """
+    if fraction <= 0:
+        return np.arange(n_samples), np.arange(0)
+    n_val = int(np.ceil(fraction * n_samples))
+    if stratify is None:
+        perm = rng.permutation(n_samples)
+        return perm[n_val:], perm[:n_val]
+    classes, inv = np.unique(stratify, return_inverse=True)
+    counts = np.bincount(inv)
+    exact = counts * (n_val / n_samples)
+    take = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - take), kind="stable")
+    take[order[: n_val - take.sum()]] += 1
+    take = np.minimum(take, counts - 1).clip(min=0)
+    train, val = [], []
+    for k in range(len(classes)):
+        idx = rng.permutation(np.flatnonzero(inv == k))
+        val.append(idx[: take[k]])
+        train.append(idx[take[k]:])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))

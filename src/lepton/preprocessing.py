@@ -10,22 +10,16 @@ Fitted statistics are kept in float64. ``get_state()`` / ``from_state()`` turn a
 transformer into (JSON config, arrays) and back, which is how :func:`lepton.save` stores
 them (kinds ``"standard_scaler"``, ``"minmax_scaler"``, ``"quantile_clipper"``).
 """
-import numbers
 
 import numpy as np
 
+from lepton import _validation as _v
 from lepton._params import ParamsMixin
-from lepton.io import _require, _require_config, register
+from lepton.exceptions import NotFittedError
+from lepton.io import (MAX_UNITS, _require, _require_config, _require_keys, _require_params,
+                       register)
 
 __all__ = ["StandardScaler", "MinMaxScaler", "QuantileClipper", "NotFittedError"]
-
-
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a transformer is used before ``fit``.
-
-    Inherits from ValueError and AttributeError, like scikit-learn's exception of the same
-    name, so existing ``except`` clauses keep working.
-    """
 
 
 class _Transformer(ParamsMixin):
@@ -41,6 +35,8 @@ class _Transformer(ParamsMixin):
             arr = np.asarray(X)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"X cannot be converted to a numeric array: {exc}") from None
+        if arr.dtype.kind == "c":  # casting would drop the imaginary part silently
+            raise ValueError(f"Complex data not supported\n{arr!r}\n")
         if arr.dtype.kind not in "biuf":
             try:
                 arr = arr.astype(np.float64)
@@ -65,9 +61,7 @@ class _Transformer(ParamsMixin):
             what = "NaN" if np.isnan(arr).any() else "infinity"
             raise ValueError(f"Input X contains {what}. {name} needs finite values; remove "
                              f"or impute them first.")
-        if reset:
-            self.n_features_in_ = arr.shape[1]
-        else:
+        if not reset:
             self._check_fitted()
             if arr.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {arr.shape[1]} features, but {name} is expecting "
@@ -79,6 +73,18 @@ class _Transformer(ParamsMixin):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. "
                                  f"Call 'fit' with appropriate arguments before using this "
                                  f"estimator.")
+
+    def _set_fitted(self, n_features, n_samples_seen, **stats):
+        """Store what ``fit`` learnt once it is known to be finite, so usable and savable;
+        on error nothing is set (X near the float64 limit can give e.g. a variance beyond it)."""
+        for name, value in stats.items():
+            if value is not None and not np.isfinite(value).all():
+                bad = np.flatnonzero(~np.isfinite(value)).tolist()
+                raise ValueError(
+                    f"X has values too large for {type(self).__name__}: the fitted {name} of "
+                    f"feature(s) {bad[:10]} overflows float64. Divide X by a constant first.")
+        self.__dict__.update(stats, n_features_in_=n_features, n_samples_seen_=n_samples_seen)
+        return self
 
     def _output(self, X):
         """Array to write results into: X itself when copy=False allows it."""
@@ -148,21 +154,16 @@ class _Transformer(ParamsMixin):
         ValueError
             If an entry is missing or has the wrong type, shape or dtype.
         """
-        params = _require_config(config, "params", dict)
-        unknown = set(params) - set(cls._get_param_names())
-        if unknown:
-            raise ValueError(f"unknown {cls.__name__} parameters {sorted(unknown)}")
+        _require_keys(config, ("params", "n_features_in_", "n_samples_seen_"))
+        params = _require_params(config, cls)
         params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
         self = cls(**params)
         self._check_params()
-        n = _require_config(config, "n_features_in_", int)
-        if n < 1:
-            raise ValueError(f"n_features_in_ must be positive, got {n}")
+        n = _require_config(config, "n_features_in_", int, low=1, high=MAX_UNITS)
+        _require_keys(arrays, self._expected_arrays(), (), "array")
         for name in self._state_arrays:
             if name in self._expected_arrays():
-                value = _require(arrays, name, shape=(n,), dtype=np.float64)
-                if not np.isfinite(value).all():
-                    raise ValueError(f"array {name!r} contains non-finite values")
+                value = _require(arrays, name, shape=(n,), dtype=np.float64, finite=True)
                 setattr(self, name, value.copy())
             else:
                 setattr(self, name, None)
@@ -183,11 +184,6 @@ class _Transformer(ParamsMixin):
     @classmethod
     def _from_lepton_state(cls, config, arrays):
         return cls.from_state(config, arrays)
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 @register("standard_scaler")
@@ -237,7 +233,7 @@ class StandardScaler(_Transformer):
 
     def _check_params(self):
         for name in ("copy", "with_mean", "with_std"):
-            _check_bool(getattr(self, name), name)
+            _v.check_bool(getattr(self, name), name)
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the per-feature mean and standard deviation of ``X``.
@@ -257,43 +253,30 @@ class StandardScaler(_Transformer):
         """
         self._check_params()
         X = self._validate_X(X, reset=True)
-        X64 = X.astype(np.float64, copy=False)  # float64 accumulators, as scikit-learn
-        if sample_weight is None:
-            w, count = None, X.shape[0]
-        else:
-            w = np.asarray(sample_weight, dtype=np.float64)
-            if w.shape != (X.shape[0],):
-                raise ValueError(f"sample_weight must have shape ({X.shape[0]},), got "
-                                 f"{w.shape}")
-            if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-                raise ValueError("sample_weight must be finite, non-negative and not all "
-                                 "zero")
-            count = float(w.sum())
-        self.n_samples_seen_ = count
+        n, n_features = X.shape
+        w = _v.check_sample_weight(sample_weight, n)
+        count = n if w is None else float(w.sum())
         if not (self.with_mean or self.with_std):
-            self.mean_ = self.var_ = self.scale_ = None
-            return self
-        mean = np.average(X64, axis=0, weights=w)
-        self.mean_ = mean
-        if not self.with_std:
-            self.var_ = self.scale_ = None
-            return self
-        # Corrected two-pass variance (Chan, Golub & LeVeque), like scikit-learn.
-        d = X64 - mean
-        if w is None:
-            correction, var = d.sum(axis=0), (d ** 2).sum(axis=0)
-        else:
-            correction, var = w @ d, w @ d ** 2
-        var = (var - correction ** 2 / count) / count
-        self.var_ = var
-        eps = np.finfo(np.float64).eps
-        # A feature is constant when its variance is within the error bound of the
-        # two-pass algorithm; dividing by its tiny std would only amplify rounding noise.
-        constant = var <= count * eps * var + (count * mean * eps) ** 2
-        scale = np.sqrt(var)
+            return self._set_fitted(n_features, count, mean_=None, var_=None, scale_=None)
+        X64 = X.astype(np.float64, copy=False)  # float64 accumulators, as scikit-learn
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            mean = np.average(X64, axis=0, weights=w)
+            if not self.with_std:
+                return self._set_fitted(n_features, count, mean_=mean, var_=None, scale_=None)
+            # Corrected two-pass variance (Chan, Golub & LeVeque), like scikit-learn.
+            d = X64 - mean
+            if w is None:
+                correction, var = d.sum(axis=0), (d ** 2).sum(axis=0)
+            else:
+                correction, var = w @ d, w @ d ** 2
+            var = (var - correction ** 2 / count) / count
+            eps = np.finfo(np.float64).eps
+            # A feature is constant when its variance is within the error bound of the
+            # two-pass algorithm; dividing by its tiny std would only amplify rounding noise.
+            constant = var <= count * eps * var + (count * mean * eps) ** 2
+            scale = np.sqrt(var)
         scale[constant] = 1.0
-        self.scale_ = scale
-        return self
+        return self._set_fitted(n_features, count, mean_=mean, var_=var, scale_=scale)
 
     def _expected_arrays(self):
         if not (self.with_mean or self.with_std):
@@ -304,7 +287,7 @@ class StandardScaler(_Transformer):
         return {"n_samples_seen_": self.n_samples_seen_}
 
     def _restore_extra(self, config):
-        self.n_samples_seen_ = _require_config(config, "n_samples_seen_", (int, float))
+        self.n_samples_seen_ = _require_config(config, "n_samples_seen_", (int, float), low=0)
         if self.scale_ is not None and (self.scale_ <= 0).any():
             raise ValueError("array 'scale_' must be positive")
 
@@ -354,7 +337,7 @@ class StandardScaler(_Transformer):
         return out
 
     def _output_for(self, X, copy):
-        if copy is None:
+        if _v.check_bool(copy, "copy", allow_none=True) is None:
             return self._output(X)
         return X if not copy and X.flags.writeable else X.copy()
 
@@ -398,16 +381,19 @@ class MinMaxScaler(_Transformer):
 
     def _check_params(self):
         fr = self.feature_range
-        if not (isinstance(fr, (tuple, list)) and len(fr) == 2 and all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-                for v in fr)):
+        if not (isinstance(fr, (tuple, list)) and len(fr) == 2):
             raise ValueError(f"feature_range must be a tuple (min, max) of finite numbers, "
                              f"got {fr!r}")
+        for i, v in enumerate(fr):
+            _v.check_real(v, f"feature_range[{i}]")
         if fr[0] >= fr[1]:
             raise ValueError(f"Minimum of desired feature range must be smaller than "
                              f"maximum. Got {tuple(fr)}.")
-        _check_bool(self.copy, "copy")
-        _check_bool(self.clip, "clip")
+        if not np.isfinite(float(fr[1]) - float(fr[0])):
+            raise ValueError(f"feature_range {tuple(fr)} is too wide: max - min overflows "
+                             f"float64.")
+        _v.check_bool(self.copy, "copy")
+        _v.check_bool(self.clip, "clip")
 
     def fit(self, X, y=None):
         """Compute the per-feature minimum and maximum of ``X``.
@@ -426,21 +412,27 @@ class MinMaxScaler(_Transformer):
         self._check_params()
         X = self._validate_X(X, reset=True)
         lo, hi = self.feature_range
-        self.data_min_ = X.min(axis=0).astype(np.float64)
-        self.data_max_ = X.max(axis=0).astype(np.float64)
-        self.data_range_ = self.data_max_ - self.data_min_
-        rng = self.data_range_.copy()
-        rng[rng < 10 * np.finfo(np.float64).eps] = 1.0  # constant feature: no division by 0
-        self.scale_ = (hi - lo) / rng
-        self.min_ = lo - self.data_min_ * self.scale_
-        self.n_samples_seen_ = X.shape[0]
-        return self
+        data_min = X.min(axis=0).astype(np.float64)
+        data_max = X.max(axis=0).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            data_range = data_max - data_min
+            rng = data_range.copy()
+            rng[rng < 10 * np.finfo(np.float64).eps] = 1.0  # constant feature: no division by 0
+            scale = (hi - lo) / rng
+            offset = lo - data_min * scale
+        if np.isfinite(data_range).all() and not (scale > 0).all():
+            raise ValueError(f"feature_range {tuple(self.feature_range)} is too narrow for the "
+                             f"range of X: the scale underflows to 0. Divide X by a constant "
+                             f"first.")
+        return self._set_fitted(X.shape[1], X.shape[0], data_min_=data_min,
+                                data_max_=data_max, data_range_=data_range, scale_=scale,
+                                min_=offset)
 
     def _extra_config(self):
         return {"n_samples_seen_": int(self.n_samples_seen_)}
 
     def _restore_extra(self, config):
-        self.n_samples_seen_ = _require_config(config, "n_samples_seen_", int)
+        self.n_samples_seen_ = _require_config(config, "n_samples_seen_", int, low=0)
         if (self.scale_ <= 0).any():
             raise ValueError("array 'scale_' must be positive")
 
@@ -530,13 +522,11 @@ class QuantileClipper(_Transformer):
 
     def _check_params(self):
         for name in ("lower", "upper"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= 1:
-                raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
+            _v.check_real(getattr(self, name), name, min=0, max=1)
         if self.lower >= self.upper:
             raise ValueError(f"lower must be smaller than upper, got lower={self.lower} and "
                              f"upper={self.upper}")
-        _check_bool(self.copy, "copy")
+        _v.check_bool(self.copy, "copy")
 
     def fit(self, X, y=None):
         """Learn the per-feature ``lower`` and ``upper`` quantiles of ``X``.
@@ -554,17 +544,22 @@ class QuantileClipper(_Transformer):
         """
         self._check_params()
         X = self._validate_X(X, reset=True)
-        bounds = np.quantile(X.astype(np.float64, copy=False), [self.lower, self.upper],
-                             axis=0)
-        self.lower_bound_, self.upper_bound_ = bounds[0], bounds[1]
-        self.n_samples_seen_ = X.shape[0]
-        return self
+        X64 = X.astype(np.float64, copy=False)
+        q = [self.lower, self.upper]
+        with np.errstate(over="ignore", invalid="ignore"):
+            bounds = np.quantile(X64, q, axis=0)
+        if not np.isfinite(bounds).all():
+            # Interpolating between two values of opposite sign near the float64 limit
+            # overflows; halving is exact and the true quantile lies between two values.
+            bounds = np.quantile(X64 * 0.5, q, axis=0) * 2.0
+        return self._set_fitted(X.shape[1], X.shape[0], lower_bound_=bounds[0],
+                                upper_bound_=bounds[1])
 
     def _extra_config(self):
         return {"n_samples_seen_": int(self.n_samples_seen_)}
 
     def _restore_extra(self, config):
-        self.n_samples_seen_ = _require_config(config, "n_samples_seen_", int)
+        self.n_samples_seen_ = _require_config(config, "n_samples_seen_", int, low=0)
         if (self.lower_bound_ > self.upper_bound_).any():
             raise ValueError("lower_bound_ must not exceed upper_bound_")
 

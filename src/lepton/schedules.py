@@ -6,29 +6,13 @@ The trainer fills an array with the rates of a whole epoch and hands it to the n
 training loop, so a schedule costs nothing per step.
 """
 import math
-import numbers
 
 import numpy as np
 
+from lepton import _validation as _v
+
 __all__ = ["Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineAnnealing",
            "InverseScaling", "ReduceLROnPlateau", "get_schedule"]
-
-
-def _real(value, name, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    value = float(value)
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
-    return value
-
-
-def _count(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Schedule:
@@ -70,8 +54,8 @@ class StepDecay(Schedule):
     """``lr * gamma ** (epoch // step_size)``."""
 
     def __init__(self, step_size, gamma=0.1):
-        self.step_size = _count(step_size, "step_size")
-        self.gamma = _real(gamma, "gamma", 0.0, low_open=True)
+        self.step_size = _v.check_int(step_size, "step_size", min=1)
+        self.gamma = _v.check_real(gamma, "gamma", min=0, min_open=True)
 
     def lr(self, base_lr, epoch):
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -81,7 +65,7 @@ class ExponentialDecay(Schedule):
     """``lr * gamma ** epoch``."""
 
     def __init__(self, gamma):
-        self.gamma = _real(gamma, "gamma", 0.0, low_open=True)
+        self.gamma = _v.check_real(gamma, "gamma", min=0, min_open=True)
 
     def lr(self, base_lr, epoch):
         return base_lr * self.gamma ** epoch
@@ -94,8 +78,8 @@ class CosineAnnealing(Schedule):
     """
 
     def __init__(self, t_max, eta_min=0.0):
-        self.t_max = _count(t_max, "t_max")
-        self.eta_min = _real(eta_min, "eta_min", 0.0)
+        self.t_max = _v.check_int(t_max, "t_max", min=1)
+        self.eta_min = _v.check_real(eta_min, "eta_min", min=0)
 
     def lr(self, base_lr, epoch):
         e = min(epoch, self.t_max)
@@ -103,10 +87,15 @@ class CosineAnnealing(Schedule):
 
 
 class InverseScaling(Schedule):
-    """``lr / t ** power_t`` at optimizer step ``t`` (1-based), scikit-learn's invscaling."""
+    """``lr / t ** power_t`` at optimizer step ``t`` (1-based): decays every step.
+
+    Not scikit-learn's ``learning_rate="invscaling"``, which divides by the number of
+    SAMPLES seen plus one and changes once per epoch; lepton's estimators implement that
+    rule with ``learning_rate="invscaling"``, exactly as scikit-learn does.
+    """
 
     def __init__(self, power_t=0.5):
-        self.power_t = _real(power_t, "power_t", 0.0)
+        self.power_t = _v.check_real(power_t, "power_t", min=0)
 
     def lr(self, base_lr, epoch):
         raise NotImplementedError("InverseScaling is per step: use fill()")
@@ -136,15 +125,14 @@ class ReduceLROnPlateau(Schedule):
     """
 
     def __init__(self, factor=0.2, patience=10, min_delta=1e-4, monitor="val_loss", min_lr=0.0):
-        self.factor = _real(factor, "factor", 0.0, 1.0, low_open=True, high_open=True)
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
-            raise ValueError(f"patience must be a non-negative int, got {patience!r}")
-        self.patience = int(patience)
-        self.min_delta = _real(min_delta, "min_delta", 0.0)
+        self.factor = _v.check_real(factor, "factor", min=0, max=1, min_open=True,
+                                    max_open=True)
+        self.patience = _v.check_int(patience, "patience", min=0)
+        self.min_delta = _v.check_real(min_delta, "min_delta", min=0)
         if not isinstance(monitor, str):
             raise TypeError(f"monitor must be a string, got {monitor!r}")
         self.monitor = monitor
-        self.min_lr = _real(min_lr, "min_lr", 0.0)
+        self.min_lr = _v.check_real(min_lr, "min_lr", min=0)
         self.reset()
 
     def reset(self):

@@ -1,108 +1,22 @@
-"""Classification and regression metrics, computed with NumPy only.
-
-Every function here matches the scikit-learn function of the same name (argument names,
-defaults, results, warnings) for the arguments lepton supports, so that numbers reported
-by lepton can be compared with scikit-learn's directly; scikit-learn is not needed.
-
-Classification targets may be 1-D label arrays (numbers or strings, binary or multiclass)
-or 2-D 0/1 label-indicator matrices (multilabel).
-"""
+"""Classification metrics (accuracy, precision / recall / F-scores, confusion matrix,
+report, log loss); see :mod:`lepton.metrics`."""
+import numbers
 import warnings
 
 import numpy as np
 
-from lepton._metric_checks import (  # noqa: F401  (UndefinedMetricWarning is public here)
-    UndefinedMetricWarning, _as_array, _assert_finite, _check_lengths, _check_sample_weight)
-from lepton._regression_metrics import mean_absolute_error, mean_squared_error, r2_score
+from lepton import _validation as _v
+from lepton.metrics._checks import (  # noqa: F401  (UndefinedMetricWarning is public here)
+    UndefinedMetricWarning, _as_array, _as_labels, _assert_finite, _check_lengths,
+    _check_targets, _encode, _type_of_target)
 
 __all__ = [
-    "UndefinedMetricWarning", "accuracy_score", "confusion_matrix",
-    "precision_recall_fscore_support", "precision_score", "recall_score", "f1_score",
-    "fbeta_score", "classification_report", "log_loss", "mean_squared_error",
-    "mean_absolute_error", "r2_score",
+    "accuracy_score", "confusion_matrix", "precision_recall_fscore_support",
+    "precision_score", "recall_score", "f1_score", "fbeta_score", "classification_report",
+    "log_loss",
 ]
 
 _AVERAGES = (None, "micro", "macro", "weighted", "samples")
-
-
-# --------------------------------------------------------------------------- validation
-
-def _type_of_target(y, name):
-    """'binary', 'multiclass', 'multilabel-indicator', or an unsupported type's name."""
-    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0):
-        raise ValueError(f"{name} must be 1-D (labels) or a 2-D label indicator matrix; "
-                         f"got an array of shape {y.shape}")
-    if y.shape[0] == 0:
-        raise ValueError(f"Found empty input array ({name}) while a minimum of 1 sample "
-                         f"is required.")
-    _assert_finite(y, name)
-    wide = y.ndim == 2 and y.shape[1] > 1
-    if wide:
-        u = np.unique(y)
-        if len(u) < 3 and (y.dtype.kind in "biu" or (y.dtype.kind == "f" and np.all(u == np.round(u)))):
-            return "multilabel-indicator"
-    suffix = "-multioutput" if wide else ""
-    if y.dtype.kind == "f" and np.any(y != np.round(y)):
-        return "continuous" + suffix
-    if wide or len(np.unique(y)) > 2:
-        return "multiclass" + suffix
-    return "binary"
-
-
-def _same_label_kind(a, b, what):
-    if (a.dtype.kind == "U") != (b.dtype.kind == "U"):
-        raise ValueError(f"Mix of label input types (string and number) in {what}: "
-                         f"got {np.unique(a)} and {np.unique(b)}.")
-
-
-def _check_targets(y_true, y_pred, sample_weight=None):
-    """Validate a pair of classification targets.
-
-    Returns (type, sorted present labels, y_true, y_pred, sample_weight); column vectors
-    become 1-D, 'binary' with more than two labels overall becomes 'multiclass'.
-    """
-    y_true = _as_array(y_true, "y_true")
-    y_pred = _as_array(y_pred, "y_pred")
-    _check_lengths(y_true=y_true, y_pred=y_pred)
-    types = {_type_of_target(y_true, "y_true"), _type_of_target(y_pred, "y_pred")}
-    sample_weight = _check_sample_weight(sample_weight, y_true.shape[0])
-    if types == {"binary", "multiclass"}:
-        types = {"multiclass"}
-    if len(types) > 1:
-        t, p = _type_of_target(y_true, "y_true"), _type_of_target(y_pred, "y_pred")
-        raise ValueError(f"Classification metrics can't handle a mix of {t} and {p} targets")
-    y_type = types.pop()
-    if y_type not in ("binary", "multiclass", "multilabel-indicator"):
-        raise ValueError(f"{y_type} is not supported: classification metrics expect class "
-                         f"labels (integers or strings) or a 0/1 label indicator matrix.")
-    if y_type == "multilabel-indicator":
-        if y_true.shape[1] != y_pred.shape[1]:
-            raise ValueError("Multi-label binary indicator input with different numbers of "
-                             f"labels: {y_true.shape[1]} != {y_pred.shape[1]}")
-        labels = np.arange(y_true.shape[1])
-    else:
-        y_true, y_pred = y_true.ravel(), y_pred.ravel()
-        _same_label_kind(y_true, y_pred, "y_true and y_pred")
-        labels = np.union1d(y_true, y_pred)
-        if y_type == "binary" and len(labels) > 2:
-            y_type = "multiclass"
-    return y_type, labels, y_true, y_pred, sample_weight
-
-
-def _encode(y, labels):
-    """Position of each element of ``y`` in ``labels`` (any order); -1 where absent."""
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    pos = np.minimum(np.searchsorted(sorted_labels, y), len(labels) - 1)
-    return np.where(sorted_labels[pos] == y, order[pos], -1)
-
-
-def _as_labels(labels, like):
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"labels must be a non-empty 1-D list of class labels, got {labels!r}")
-    _same_label_kind(like, labels, "labels and targets")
-    return labels
 
 
 def _average(values, weights=None, normalize=True):
@@ -134,6 +48,7 @@ def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
     -------
     score : float
     """
+    normalize = _v.check_bool(normalize, "normalize")
     y_type, _, y_true, y_pred, sample_weight = _check_targets(y_true, y_pred, sample_weight)
     if y_type == "multilabel-indicator":
         score = ~np.any((y_true != 0) != (y_pred != 0), axis=1)
@@ -205,8 +120,9 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
 def _check_zero_division(zero_division):
     if isinstance(zero_division, str) and zero_division == "warn":
         return np.float64(0.0)
-    if isinstance(zero_division, (int, float, np.number)) and not isinstance(zero_division, bool):
-        if np.isnan(zero_division):
+    # Real numbers only (np.isnan would fail on huge ints; complex 1+0j == 1).
+    if isinstance(zero_division, numbers.Real) and not isinstance(zero_division, (bool, np.bool_)):
+        if zero_division != zero_division:  # NaN
             return np.nan
         if zero_division in (0, 1):
             return np.float64(zero_division)
@@ -342,8 +258,7 @@ def precision_recall_fscore_support(y_true, y_pred, *, beta=1.0, labels=None, po
         Number (or weight) of true samples per label.
     """
     _check_zero_division(zero_division)
-    if not isinstance(beta, (int, float, np.number)) or isinstance(beta, bool) or not beta >= 0:
-        raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+    beta = _v.check_real(beta, "beta", min=0, finite=False)
     y_type, present, y_true, y_pred, sample_weight = _check_targets(y_true, y_pred,
                                                                     sample_weight)
     labels = _check_set_wise_labels(y_type, present, average, labels, pos_label)
@@ -474,6 +389,8 @@ def classification_report(y_true, y_pred, *, labels=None, target_names=None,
         then "accuracy" (or "micro avg"), "macro avg" and "weighted avg" ("samples avg" too
         for multilabel input).
     """
+    digits = _v.check_int(digits, "digits", min=0, max=100)   # float64 shows < 20
+    output_dict = _v.check_bool(output_dict, "output_dict")
     y_type, present, y_true, y_pred, sample_weight = _check_targets(y_true, y_pred,
                                                                     sample_weight)
     labels_given = labels is not None
@@ -548,6 +465,7 @@ def log_loss(y_true, y_pred, *, normalize=True, sample_weight=None, labels=None)
     -------
     loss : float
     """
+    normalize = _v.check_bool(normalize, "normalize")
     y_prob = _as_array(y_pred, "y_pred")
     if y_prob.dtype.kind not in "biuf":
         raise ValueError(f"y_pred must hold probabilities (numbers), got dtype {y_prob.dtype}")
@@ -563,7 +481,7 @@ def log_loss(y_true, y_pred, *, normalize=True, sample_weight=None, labels=None)
         raise ValueError(f"y_prob contains values lower than 0: {y_prob.min()}")
     y = _as_array(y_true, "y_true")
     _check_lengths(y_true=y, y_pred=y_prob)
-    sample_weight = _check_sample_weight(sample_weight, y_prob.shape[0])
+    sample_weight = _v.check_sample_weight(sample_weight, y_prob.shape[0], dtype=None)
     if _type_of_target(y, "y_true") == "multilabel-indicator" and labels is None:
         onehot, classes = (y != 0).astype(np.int64), np.arange(y.shape[1])
     else:

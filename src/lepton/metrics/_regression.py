@@ -6,23 +6,18 @@ import warnings
 
 import numpy as np
 
-from lepton._metric_checks import (
-    UndefinedMetricWarning, _as_array, _assert_finite, _check_lengths, _check_sample_weight)
+from lepton.metrics._checks import (UndefinedMetricWarning, _as_array, _assert_finite,
+                                   _check_lengths)
+from lepton._validation import check_bool, check_sample_weight
 
 
 def _check_reg_targets(y_true, y_pred, sample_weight, multioutput, allowed):
     y_true, y_pred = _as_array(y_true, "y_true"), _as_array(y_pred, "y_pred")
     arrays = {"y_true": y_true, "y_pred": y_pred}
-    if sample_weight is not None:
-        arrays["sample_weight"] = _as_array(sample_weight, "sample_weight")
     for name, a in arrays.items():
         if a.dtype.kind not in "biuf":
             raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
-    # Same precision rule as scikit-learn: float32 stays float32, anything else float64.
-    floats = [a.dtype for a in arrays.values() if a.dtype.kind == "f"]
-    dtype = np.result_type(*floats) if floats else np.float64
-    for name in ("y_true", "y_pred"):
-        a = arrays[name]
+    for name, a in arrays.items():
         if a.ndim not in (1, 2):
             raise ValueError(f"{name} must be 1-D or 2-D (n_samples, n_outputs), got shape "
                              f"{a.shape}")
@@ -31,12 +26,17 @@ def _check_reg_targets(y_true, y_pred, sample_weight, multioutput, allowed):
                              f"is required.")
         _assert_finite(a, name)
     _check_lengths(y_true=y_true, y_pred=y_pred)
-    y_true = y_true.reshape(len(y_true), -1).astype(dtype, copy=False)
-    y_pred = y_pred.reshape(len(y_pred), -1).astype(dtype, copy=False)
+    y_true = y_true.reshape(len(y_true), -1)
+    y_pred = y_pred.reshape(len(y_pred), -1)
     if y_true.shape[1] != y_pred.shape[1]:
         raise ValueError(f"y_true and y_pred have different number of output "
                          f"({y_true.shape[1]}!={y_pred.shape[1]})")
-    sample_weight = _check_sample_weight(sample_weight, y_true.shape[0])
+    sample_weight = check_sample_weight(sample_weight, y_true.shape[0], dtype=None)
+    # Same precision rule as scikit-learn: float32 stays float32, anything else float64.
+    floats = [a.dtype for a in (y_true, y_pred, sample_weight) if a is not None
+              and a.dtype.kind == "f"]
+    dtype = np.result_type(*floats) if floats else np.float64
+    y_true, y_pred = y_true.astype(dtype, copy=False), y_pred.astype(dtype, copy=False)
     if sample_weight is not None:
         sample_weight = sample_weight.astype(dtype, copy=False)
     if isinstance(multioutput, str):
@@ -128,6 +128,7 @@ None, default="uniform_average"
         At most 1.0; 0.0 for always predicting the mean; can be arbitrarily negative.
         NaN (with an UndefinedMetricWarning) with fewer than two samples.
     """
+    force_finite = check_bool(force_finite, "force_finite")
     y_true, y_pred, sample_weight, multioutput = _check_reg_targets(
         y_true, y_pred, sample_weight, multioutput,
         ("raw_values", "uniform_average", "variance_weighted"))
