@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from lepton import _sklcompat
-from lepton.datasets import load_digits
 from lepton.estimators import MLPClassifier, MLPRegressor
 
 try:
@@ -23,12 +22,6 @@ except ImportError:  # the sklearn-dependent tests are skipped
     sklearn = None
 
 needs_sklearn = pytest.mark.skipif(sklearn is None, reason="scikit-learn not installed")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16.0, y
 
 
 @contextlib.contextmanager
@@ -425,6 +418,7 @@ def test_feature_names_with_pandas(digits):
 
 
 # ---------------------------------------------------------------------------- digits
+@pytest.mark.slow
 @needs_sklearn
 def test_digits_accuracy_matches_sklearn(digits):
     from sklearn.model_selection import train_test_split

@@ -6,28 +6,12 @@ import numpy as np
 import pytest
 
 import lepton
-from lepton import Dense, Dropout, Model
+from lepton import Dense, Dropout, Model, _names, _testing, ops
 
 
 def _mnist_model(dtype="float32", seed=0):
     return Model([Dense(256, activation="relu"), Dropout(0.2), Dense(128, activation="relu"),
                   Dense(10, activation="softmax")], input_dim=784, dtype=dtype, seed=seed)
-
-
-def _np_forward(model, X):
-    acts = {"relu": lambda z: np.maximum(z, 0), "identity": lambda z: z,
-            "tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
-    h = X.astype(np.float64)
-    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
-    for i, layer in enumerate(dense):
-        W, b = model.layer_weights(i)
-        h = h @ W.astype(np.float64) + b
-        if layer.activation == "softmax":
-            e = np.exp(h - h.max(axis=1, keepdims=True))
-            h = e / e.sum(axis=1, keepdims=True)
-        else:
-            h = acts[layer.activation](h)
-    return h
 
 
 def test_flat_layout_and_views():
@@ -109,7 +93,7 @@ def test_predict_matches_numpy(dtype):
     m.params[...] += 0.01   # non-zero biases
     X = np.random.default_rng(0).standard_normal((300, 784)).astype(dtype)
     tol = 1e-5 if dtype == "float32" else 1e-12
-    want = _np_forward(m, X)
+    want = ops.network_forward(m, X)
     got = m.predict(X)
     assert got.dtype == np.dtype(dtype) and got.shape == (300, 10)
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
@@ -118,7 +102,22 @@ def test_predict_matches_numpy(dtype):
     # array-likes, other dtypes, non-contiguous input are converted
     np.testing.assert_allclose(m.predict(X[:3].tolist()), want[:3], rtol=tol, atol=tol)
     Xf = np.asfortranarray(X[:5].astype(np.float64 if dtype == "float32" else np.float32))
-    np.testing.assert_allclose(m.predict(Xf), _np_forward(m, Xf), rtol=tol * 10, atol=1e-5)
+    np.testing.assert_allclose(m.predict(Xf), ops.network_forward(m, Xf), rtol=tol * 10,
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("act", sorted(_names.ACTIVATIONS))
+def test_predict_matches_the_oracle_for_every_activation(act, dtype):
+    hidden = "tanh" if act == "softmax" else act
+    m = Model([Dense(13, activation=hidden), Dropout(0.5),
+               Dense(7, activation=hidden, use_bias=False), Dense(5, activation=act)],
+              input_dim=11, dtype=dtype, seed=2)
+    m.params[...] += 0.05            # non-zero biases ...
+    m.layer_weights(1)[1][...] = 0   # ... except where use_bias=False
+    X = np.random.default_rng(3).standard_normal((37, 11)).astype(dtype)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(m.predict(X), ops.network_forward(m, X), rtol=tol, atol=tol)
 
 
 def test_predict_bitwise_same_for_any_thread_count():

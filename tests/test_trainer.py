@@ -6,39 +6,16 @@ import numpy as np
 import pytest
 
 import lepton
-from lepton import Dense, Dropout, Model, Trainer
+from lepton import Dense, Dropout, Model, Trainer, _testing
 from lepton.callbacks import Callback, EarlyStopping, LambdaCallback
 from lepton.schedules import (CosineAnnealing, ExponentialDecay, InverseScaling,
                               ReduceLROnPlateau, StepDecay)
 
-
-@pytest.fixture(scope="module")
-def digits():
-    datasets = pytest.importorskip("sklearn.datasets")
-    model_selection = pytest.importorskip("sklearn.model_selection")
-    X, y = datasets.load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = model_selection.train_test_split(X / 16.0, y, test_size=0.25,
-                                                          random_state=0)
-    return Xtr, Xte, ytr, yte
+from _helpers import blobs, classifier
 
 
-def _clf(seed=0, dropout=0.0, hidden=32, dtype="float32"):
-    layers = [Dense(hidden, activation="relu")]
-    if dropout:
-        layers.append(Dropout(dropout))
-    layers.append(Dense(3, activation="softmax"))
-    return Model(layers, input_dim=4, dtype=dtype, seed=seed)
-
-
-def _blobs(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    X = rng.standard_normal((n, 4)) + 2.0 * np.eye(3, 4)[y]
-    return X, y
-
-
-def test_digits_reach_95_percent(digits):
-    Xtr, Xte, ytr, yte = digits
+def test_digits_reach_95_percent(digits_split):
+    Xtr, Xte, ytr, yte = digits_split
     model = Model([Dense(128, activation="relu"), Dense(10, activation="softmax")],
                   input_dim=64, seed=0)
     tr = Trainer(model, optimizer="adam", lr=1e-3)
@@ -66,8 +43,9 @@ def test_nonlinear_regression_r2():
 
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "nesterov", "adam", "adamw"])
 def test_every_optimizer_learns(opt):
-    X, y = _blobs()
-    tr = Trainer(_clf(), optimizer=opt, lr=0.05 if opt in ("sgd", "momentum", "nesterov") else 0.01,
+    X, y = blobs()
+    lr = 0.05 if opt in ("sgd", "momentum", "nesterov") else 0.01
+    tr = Trainer(classifier(), optimizer=opt, lr=lr,
                  weight_decay=0.01 if opt == "adamw" else 0.0)
     hist = tr.fit(X, y, epochs=15, batch_size=16)
     assert hist.history["loss"][-1] < 0.6 * hist.history["loss"][0]
@@ -121,11 +99,11 @@ def test_bitwise_identical_for_one_and_two_threads():
 
 
 def test_batch_callbacks_take_the_same_path_bitwise():
-    X, y = _blobs()
+    X, y = blobs()
     seen = []
     runs = []
     for cbs in ([], [LambdaCallback(on_batch_end=lambda t, b, logs: seen.append(logs["loss"]))]):
-        model = _clf(dropout=0.3)
+        model = classifier(dropout=0.3)
         tr = Trainer(model, lr=0.01)
         hist = tr.fit(X, y, epochs=3, batch_size=25, callbacks=cbs)
         runs.append((model.params.copy(), hist.history["loss"]))
@@ -135,8 +113,8 @@ def test_batch_callbacks_take_the_same_path_bitwise():
 
 
 def test_partial_fit_continues_like_fit():
-    X, y = _blobs()
-    a, b = _clf(), _clf()
+    X, y = blobs()
+    a, b = classifier(), classifier()
     ta, tb = Trainer(a, lr=0.01), Trainer(b, lr=0.01)
     ta.fit(X, y, epochs=3, batch_size=16)
     tb.fit(X, y, epochs=1, batch_size=16)
@@ -148,21 +126,21 @@ def test_partial_fit_continues_like_fit():
 
 
 def test_class_weight_equals_sample_weight():
-    X, y = _blobs()
+    X, y = blobs()
     runs = []
     for kw in ({"class_weight": {0: 3.0, 2: 0.5}},
                {"sample_weight": np.array([3.0, 1.0, 0.5])[y]}):
-        model = _clf()
+        model = classifier()
         Trainer(model, lr=0.01).fit(X, y, epochs=2, batch_size=16, **kw)
         runs.append(model.params.copy())
     assert np.array_equal(runs[0], runs[1])
-    model = _clf()
+    model = classifier()
     Trainer(model, lr=0.01).fit(X, y, epochs=1, class_weight="balanced")
 
 
 def test_validation_split_holds_out_last_rows():
-    X, y = _blobs(100)
-    tr = Trainer(_clf(), lr=0.01)
+    X, y = blobs(100)
+    tr = Trainer(classifier(), lr=0.01)
     hist = tr.fit(X, y, epochs=2, validation_split=0.2)
     assert "val_loss" in hist.history and "val_accuracy" in hist.history
     assert hist.history["val_loss"][-1] == pytest.approx(tr.evaluate(X[80:], y[80:])["loss"])
@@ -170,7 +148,7 @@ def test_validation_split_holds_out_last_rows():
 
 
 def test_schedules_set_the_rate_of_every_epoch():
-    X, y = _blobs(64)
+    X, y = blobs(64)
     cases = [
         (StepDecay(2, 0.5), [0.1, 0.1, 0.05, 0.05, 0.025]),
         (ExponentialDecay(0.5), [0.1, 0.05, 0.025, 0.0125, 0.00625]),
@@ -179,40 +157,40 @@ def test_schedules_set_the_rate_of_every_epoch():
         ("constant", [0.1] * 5),
     ]
     for sched, want in cases:
-        tr = Trainer(_clf(), optimizer="momentum", lr=0.1, schedule=sched)
+        tr = Trainer(classifier(), optimizer="momentum", lr=0.1, schedule=sched)
         hist = tr.fit(X, y, epochs=5, batch_size=32)
         np.testing.assert_allclose(hist.history["lr"], want, rtol=1e-12, atol=1e-15)
 
 
 def test_inverse_scaling_is_per_step():
-    X, y = _blobs(64)
-    tr = Trainer(_clf(), optimizer="sgd", lr=0.1, schedule=InverseScaling(0.5))
+    X, y = blobs(64)
+    tr = Trainer(classifier(), optimizer="sgd", lr=0.1, schedule=InverseScaling(0.5))
     hist = tr.fit(X, y, epochs=2, batch_size=16)
     assert hist.history["lr"] == pytest.approx([0.1 / 4 ** 0.5, 0.1 / 8 ** 0.5])
     # the same as running one step at a time with the rate given by hand
-    ref = _clf()
+    ref = classifier()
     tr2 = Trainer(ref, optimizer="sgd", lr=1.0)
     for t in range(1, 9):
         tr2.lr = 0.1 / t ** 0.5
         tr2.fit(X[(t - 1) % 4 * 16:][:16], y[(t - 1) % 4 * 16:][:16], epochs=1, batch_size=16,
                 shuffle=False)
-    tr3 = Trainer(m3 := _clf(), optimizer="sgd", lr=0.1, schedule="invscaling")
+    tr3 = Trainer(m3 := classifier(), optimizer="sgd", lr=0.1, schedule="invscaling")
     tr3.fit(X, y, epochs=2, batch_size=16, shuffle=False)
     np.testing.assert_allclose(m3.params, ref.params, rtol=1e-6, atol=1e-7)
 
 
 def test_reduce_on_plateau():
-    X, y = _blobs(64)
+    X, y = blobs(64)
     sched = ReduceLROnPlateau(factor=0.5, patience=1, monitor="loss", min_delta=10.0)
-    tr = Trainer(_clf(), optimizer="sgd", lr=0.1, schedule=sched)
+    tr = Trainer(classifier(), optimizer="sgd", lr=0.1, schedule=sched)
     hist = tr.fit(X, y, epochs=4, batch_size=32)
     # min_delta is huge: never an improvement after the first epoch, halve every epoch
     assert hist.history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.025])
 
 
 def test_early_stopping_restores_best_weights():
-    X, y = _blobs(90)
-    Xv, yv = _blobs(60, seed=5)
+    X, y = blobs(90)
+    Xv, yv = blobs(60, seed=5)
     snaps = {}
 
     class Snap(Callback):
@@ -220,7 +198,7 @@ def test_early_stopping_restores_best_weights():
             snaps[epoch] = (logs["val_loss"], trainer.model.params.copy())
 
     es = EarlyStopping(patience=2, min_delta=0.0)
-    tr = Trainer(_clf(), optimizer="sgd", lr=2.0)   # lr too large: val_loss bounces
+    tr = Trainer(classifier(), optimizer="sgd", lr=2.0)   # lr too large: val_loss bounces
     hist = tr.fit(X, y, epochs=40, validation_data=(Xv, yv), callbacks=[Snap()],
                   early_stopping=es)
     assert len(hist) < 40 and es.stopped_epoch == hist.epoch[-1]
@@ -230,9 +208,9 @@ def test_early_stopping_restores_best_weights():
 
 
 def test_early_stopping_on_a_metric_and_stop_training_flag():
-    X, y = _blobs(90)
+    X, y = blobs(90)
     es = EarlyStopping(monitor="val_accuracy", patience=0, restore_best_weights=False)
-    hist = Trainer(_clf(), lr=1e-4).fit(X, y, epochs=30, validation_split=0.3,
+    hist = Trainer(classifier(), lr=1e-4).fit(X, y, epochs=30, validation_split=0.3,
                                          early_stopping=es)
     assert len(hist) < 30
 
@@ -240,7 +218,7 @@ def test_early_stopping_on_a_metric_and_stop_training_flag():
         def on_epoch_end(self, trainer, epoch, logs):
             if epoch == 1:
                 trainer.stop_training = True
-    assert len(Trainer(_clf()).fit(X, y, epochs=10, callbacks=[Stop()])) == 2
+    assert len(Trainer(classifier()).fit(X, y, epochs=10, callbacks=[Stop()])) == 2
 
 
 def test_divergence_keeps_finite_weights():
@@ -253,16 +231,17 @@ def test_divergence_keeps_finite_weights():
         tr.fit(X, y, epochs=50, batch_size=8)
     assert isinstance(info.value, FloatingPointError)
     assert np.all(np.isfinite(model.params))
-    assert np.all(np.isfinite(tr._state.m))
+    assert np.all(np.isfinite(tr.optimizer_state()["m"]))
 
 
 def test_verbose_progress_bar(capsys):
-    X, y = _blobs(40)
-    Trainer(_clf()).fit(X, y, epochs=2, verbose=1)
+    X, y = blobs(40)
+    Trainer(classifier()).fit(X, y, epochs=2, verbose=1)
     err = capsys.readouterr().err
     assert "2/2" in err and "loss" in err
 
 
+@pytest.mark.slow
 def test_memory_flat_across_epochs():
     X, y = _mnist_like()
     model = Model([Dense(64, activation="relu"), Dropout(0.1), Dense(10, activation="softmax")],
@@ -287,17 +266,17 @@ def test_memory_flat_across_epochs():
 
 
 def test_evaluate_and_gradients_do_not_train():
-    X, y = _blobs(50)
-    model = _clf(dropout=0.5)
+    X, y = blobs(50)
+    model = classifier(dropout=0.5)
     tr = Trainer(model)
     p = model.params.copy()
     tr.evaluate(X, y)
-    tr._gradients(X, y)
+    _testing.gradients(tr, X, y)
     assert np.array_equal(model.params, p) and tr.step_count == 0
 
 
 # ---------------------------------------------------------------- bad input
-X4, y4 = _blobs(40)
+X4, y4 = blobs(40)
 BAD_FIT = [
     ("nan X", dict(X=np.where(np.arange(160).reshape(40, 4) == 7, np.nan, X4)), ValueError, "NaN"),
     ("inf X", dict(X=np.where(np.arange(160).reshape(40, 4) == 7, np.inf, X4)), ValueError,
@@ -333,16 +312,18 @@ BAD_FIT = [
 
 @pytest.mark.parametrize("name,kw,err,match", BAD_FIT, ids=[b[0] for b in BAD_FIT])
 def test_bad_fit_input_raises_before_training(name, kw, err, match):
-    model = _clf(dropout=0.2)
+    model = classifier(dropout=0.2)
     tr = Trainer(model)
     tr.fit(X4, y4, epochs=1)   # some optimizer state to protect
-    state = (model.params.copy(), tr._state.m.copy(), tr._state.v.copy(), tr.step_count)
+    st = tr.optimizer_state()
+    state = (model.params.copy(), st["m"], st["v"], tr.step_count)
     args = dict(X=X4, y=y4, epochs=2)
     args.update(kw)
     with pytest.raises(err, match=match):
         tr.fit(args.pop("X"), args.pop("y"), **args)
     assert np.array_equal(model.params, state[0])
-    assert np.array_equal(tr._state.m, state[1]) and np.array_equal(tr._state.v, state[2])
+    st = tr.optimizer_state()
+    assert np.array_equal(st["m"], state[1]) and np.array_equal(st["v"], state[2])
     assert tr.step_count == state[3]
 
 
@@ -357,7 +338,7 @@ def test_bad_targets_for_bce_and_regression():
     with pytest.raises(ValueError, match="class_weight needs class labels"):
         Trainer(Model([Dense(1)], input_dim=4)).fit(X4, np.ones(40), class_weight="balanced")
     with pytest.raises(ValueError, match="sum to 1"):
-        Trainer(_clf()).fit(X4, np.full((40, 3), 0.5))
+        Trainer(classifier()).fit(X4, np.full((40, 3), 0.5))
     assert np.array_equal(bce.params, p)
 
 
@@ -375,18 +356,18 @@ def test_bad_targets_for_bce_and_regression():
 ])
 def test_bad_trainer_arguments(kw, err):
     if err is None:
-        Trainer(_clf(), **kw)
+        Trainer(classifier(), **kw)
         return
     with pytest.raises(err):
-        Trainer(_clf(), **kw)
+        Trainer(classifier(), **kw)
     with pytest.raises(ValueError, match="softmax output"):
         Trainer(Model([Dense(3)], input_dim=4), loss="cross_entropy")
 
 
 def test_trainer_pickles_and_continues_identically():
     import pickle
-    X, y = _blobs()
-    a = Trainer(_clf(dropout=0.2), optimizer="adam", lr=0.01, clip_norm=3.0, seed=4)
+    X, y = blobs()
+    a = Trainer(classifier(dropout=0.2), optimizer="adam", lr=0.01, clip_norm=3.0, seed=4)
     a.fit(X, y, epochs=2, batch_size=16)
     b = pickle.loads(pickle.dumps(a))
     assert b.step_count == a.step_count and b.clip_norm == 3.0 and b.epochs_done == 2
@@ -397,40 +378,40 @@ def test_trainer_pickles_and_continues_identically():
 
 
 def test_hyper_parameters_can_change_between_fits():
-    X, y = _blobs()
-    tr = Trainer(_clf(), optimizer="momentum", lr=0.01)
+    X, y = blobs()
+    tr = Trainer(classifier(), optimizer="momentum", lr=0.01)
     tr.momentum = 0.5
     tr.lr = 0.05
     assert (tr.momentum, tr.lr) == (0.5, 0.05)
     with pytest.raises(ValueError):
         tr.momentum = 1.5
     assert tr.momentum == 0.5
-    ref = Trainer(ref_model := _clf(), optimizer="momentum", lr=0.05, momentum=0.5)
+    ref = Trainer(ref_model := classifier(), optimizer="momentum", lr=0.05, momentum=0.5)
     tr.fit(X, y, epochs=2)
     ref.fit(X, y, epochs=2)
     assert np.array_equal(tr.model.params, ref_model.params)
 
 
 def test_stop_from_batch_callback_mid_epoch():
-    X, y = _blobs(100)
+    X, y = blobs(100)
 
     class StopAt(Callback):
         def on_batch_end(self, trainer, batch, logs):
             if batch == 1:
                 trainer.stop_training = True
-    tr = Trainer(_clf())
+    tr = Trainer(classifier())
     hist = tr.fit(X, y, epochs=5, batch_size=32, callbacks=[StopAt()])
     assert len(hist) == 1 and tr.step_count == 2
     assert np.isfinite(hist.history["loss"][0])
 
 
 def test_model_params_cannot_be_replaced():
-    m = _clf()
+    m = classifier()
     with pytest.raises(AttributeError):
         m.params = np.zeros(m.n_params, dtype=np.float32)
     import copy
     m2 = copy.deepcopy(m)
-    X, _ = _blobs(5)
+    X, _ = blobs(5)
     assert np.array_equal(m2.predict(X), m.predict(X))
 
 
@@ -462,7 +443,7 @@ def test_native_train_rejects_a_bad_row_index_before_any_update():
     before = model.params.copy()
     lrs, losses = np.full(2, 0.1), np.empty(2)
     with pytest.raises(ValueError, match=r"perm\[5\] = 16 is not a row index"):
-        trainer._state.train(X, Y, None, perm, 4, 0, 2, lrs, losses)
+        _testing.native_state(trainer).train(X, Y, None, perm, 4, 0, 2, lrs, losses)
     assert np.array_equal(model.params, before)
     # Batches that do not read the bad entry run.
-    assert trainer._state.train(X, Y, None, perm, 4, 2, 2, lrs, losses) == 2
+    assert _testing.native_state(trainer).train(X, Y, None, perm, 4, 2, 2, lrs, losses) == 2

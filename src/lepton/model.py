@@ -7,12 +7,13 @@ loop over one buffer and the native core (``lepton._core.Net``) runs the whole f
 in one call.
 """
 import math
-import numbers
+import warnings
 
 import numpy as np
 
 from lepton import _data, _names
-from lepton._dispatch import core as _core
+from lepton import _validation as _v
+from lepton._native.dispatch import core as _core
 from lepton.io import register as _register
 
 __all__ = ["Dense", "Dropout", "Model", "INITS"]
@@ -24,8 +25,9 @@ _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 
 
 def _check_dtype(dtype):
+    # np.dtype(None) is float64: None is refused rather than silently meaning float64.
     try:
-        dt = np.dtype(dtype)
+        dt = None if dtype is None else np.dtype(dtype)
     except TypeError:
         dt = None
     if dt is None or dt.name not in _DTYPES:
@@ -53,16 +55,14 @@ class Dense:
     """
 
     def __init__(self, units, activation="identity", init="auto", use_bias=True):
-        if isinstance(units, bool) or not isinstance(units, numbers.Integral):
-            raise TypeError(f"units must be a positive int, got {units!r}")
-        if units < 1:
-            raise ValueError(f"units must be a positive int, got {units}")
+        units = _v.check_int(units, "units", min=1, max=_v.MAX_UNITS)
         if not isinstance(init, str) or init not in INITS:
             raise ValueError(f"unknown init {init!r}; expected one of {list(INITS)}")
-        self.units = int(units)
+        use_bias = _v.check_bool(use_bias, "use_bias")
+        self.units = units
         self.activation = _names.activation_name(activation)
         self.init = init
-        self.use_bias = bool(use_bias)
+        self.use_bias = use_bias
 
     def config(self):
         """JSON-able description of this layer."""
@@ -92,11 +92,7 @@ class Dropout:
     """
 
     def __init__(self, rate):
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
-            raise TypeError(f"rate must be a float in [0, 1), got {rate!r}")
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
+        self.rate = _v.check_real(rate, "rate", min=0, max=1, max_open=True)
 
     def config(self):
         """JSON-able description of this layer."""
@@ -187,15 +183,12 @@ class Model:
             if not isinstance(layer, (Dense, Dropout)):
                 raise TypeError(f"layers[{i}] is a {type(layer).__name__}, expected Dense or "
                                 f"Dropout")
-        if isinstance(input_dim, bool) or not isinstance(input_dim, numbers.Integral) \
-                or input_dim < 1:
-            raise ValueError(f"input_dim must be a positive int, got {input_dim!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        input_dim = _v.check_int(input_dim, "input_dim", min=1, max=_v.MAX_UNITS)
+        seed = _v.check_seed(seed)
         self._dtype = _check_dtype(dtype)
         self.layers = layers
-        self.input_dim = int(input_dim)
-        self.seed = int(seed)
+        self.input_dim = input_dim
+        self.seed = seed
         dense, drops, prev = [], [], None
         for i, layer in enumerate(layers):
             if isinstance(layer, Dropout):
@@ -276,8 +269,7 @@ class Model:
 
         Writing into the views changes the model.
         """
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
-            raise TypeError(f"layer index must be an int, got {i!r}")
+        i = _v.check_int(i, "layer index", max=None)
         n = len(self._dense)
         if not -n <= i < n:
             raise IndexError(f"Dense layer index {i} out of range for {n} Dense layers")
@@ -362,13 +354,27 @@ class Model:
         Returns
         -------
         ndarray of shape (n_samples, output_dim), the model dtype
+
+        Warns
+        -----
+        RuntimeWarning
+            "overflow encountered in predict" when an output is not finite (the input is
+            always finite, so the network's values exceeded the dtype's range), as NumPy
+            warns on overflow.
         """
+        if batch_size is not None:
+            batch_size = _v.check_int(batch_size, "batch_size", min=1)
         try:
-            return self._net.predict(X, batch_size, n_threads)
+            out = self._net.predict(X, batch_size, n_threads)
         except TypeError:
             # Not yet a C-contiguous 2-D array of the model dtype: convert, then retry.
             X = _data.as_matrix(X, self.input_dim, self._dtype)
-            return self._net.predict(X, batch_size, n_threads)
+            out = self._net.predict(X, batch_size, n_threads)
+        if not _core.all_finite_array(out):
+            warnings.warn(f"overflow encountered in predict: finite input gave non-finite "
+                          f"outputs ({self._dtype.name} range exceeded); scale the inputs or "
+                          f"use dtype='float64'", RuntimeWarning, stacklevel=2)
+        return out
 
     # ------------------------------------------------------------------ description
     def summary(self):
@@ -434,16 +440,39 @@ class Model:
 
     @classmethod
     def _from_lepton_state(cls, config, arrays):
-        """Rebuild a Model saved by :meth:`_lepton_state` (shapes and values validated)."""
+        """Rebuild a Model saved by :meth:`_lepton_state` (shapes and values validated).
+
+        The sizes the config declares are checked against limits and against ``params``
+        before the Model (and its buffers) is built.
+        """
+        from lepton import io
+
+        io._require_keys(config, ("layers", "input_dim"), ("dtype", "seed"))
+        io._require_keys(arrays, ("params",), (), "array")
+        layers = io._require_list(config, "layers", dict, min_len=1,
+                                  max_len=2 * io.MAX_LAYERS)
+        n_in = io._require_config(config, "input_dim", int, low=1, high=io.MAX_UNITS)
+        dtype = io._require_config(config, "dtype", str, optional=True, default="float32",
+                                   choices=tuple(_DTYPES))
+        io._require_config(config, "seed", int, optional=True, low=0)
+        n_params = 0
+        for i, layer in enumerate(layers):
+            where = f"layers[{i}] entry"
+            kind = io._require_config(layer, "type", str, choices=("Dense", "Dropout"))
+            if kind == "Dropout":
+                io._require_keys(layer, ("type", "rate"), (), where)
+                io._require_config(layer, "rate", (int, float), low=0, high=1)
+                continue
+            io._require_keys(layer, ("type", "units"), ("activation", "init", "use_bias"),
+                             where)
+            units = io._require_config(layer, "units", int, low=1, high=io.MAX_UNITS)
+            io._require_config(layer, "activation", str, optional=True)
+            io._require_config(layer, "init", str, optional=True)
+            io._require_config(layer, "use_bias", bool, optional=True)
+            n_params += n_in * units + units
+            n_in = units
+        params = io._require(arrays, "params", shape=(n_params,), dtype=dtype, finite=True)
         model = cls.from_config(config)
-        if "params" not in arrays:
-            raise ValueError("model state has no 'params' array")
-        params = np.asarray(arrays["params"])
-        if params.shape != model.params.shape:
-            raise ValueError(f"'params' has shape {params.shape}, the model config needs "
-                             f"{model.params.shape}")
-        if params.dtype.kind != "f" or not np.all(np.isfinite(params)):
-            raise ValueError("'params' must be finite floating-point numbers")
         model.params[...] = params
         return model
 

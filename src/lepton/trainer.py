@@ -1,35 +1,33 @@
 """Trainer: mini-batch training of a :class:`~lepton.Model` with one native call per epoch.
 
-The Python layer validates everything once per ``fit`` and computes the learning rate of
-every step of an epoch; the native core (``lepton._core.TrainState``) then runs all the
-epoch's mini-batches (gather, forward, loss, backward, clipping, optimizer update) in one
-nogil call.  Only a callback that overrides ``on_batch_end`` brings control back to Python
-after each batch.
+The Trainer is lepton's policy (schedules, callbacks, early stopping, validation) over the
+training engine (:mod:`lepton.engine`): it validates everything once per ``fit`` and computes
+the learning rate of every step of an epoch; the engine then runs the epoch's mini-batches
+(gather, forward, loss, backward, clipping, optimizer update) in one nogil call.  Only a
+callback that overrides ``on_batch_end`` brings control back to Python after each batch.
 """
 import math
-import numbers
 import time
 
 import numpy as np
 
 from lepton import _data, _names
+from lepton import _validation as _v
 from lepton import metrics as _m
-from lepton._dispatch import core as _core
-from lepton._threads import _validate as _validate_threads, resolve_threads
+from lepton._serial import serialised
+from lepton._native.threads import validate as _validate_threads, resolve_threads
 from lepton.callbacks import Callback, EarlyStopping, History, _wants_batches
+from lepton.engine import HYPER_DEFAULTS, Engine
+from lepton.exceptions import DivergenceError
 from lepton.model import Model
 from lepton.schedules import get_schedule
 
 __all__ = ["Trainer", "DivergenceError"]
 
-# Rows per native evaluation chunk (workspace capacity is at least this).
-_EVAL_ROWS = 256
-# Mini-batches per native training call (Ctrl-C is checked between calls).
-_SLICE = 256
 
 
-class DivergenceError(FloatingPointError):
-    """Training produced a non-finite loss.  The model keeps the last finite weights."""
+# Training calls on one model run one at a time (several Trainers may share a model).
+_on_model = serialised(lambda trainer: trainer.model)
 
 
 def _auto_loss(model):
@@ -38,35 +36,26 @@ def _auto_loss(model):
 
 
 def _hyper_checks():
-    r = _data.real
+    def real(**limits):
+        return lambda v, name: _v.check_real(v, name, **limits)
 
-    def optional(check):
-        return lambda v, name: None if v is None else check(v, name)
-
-    def seed(v, name):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-            raise ValueError(f"seed must be a non-negative int, got {v!r}")
-        return int(v)
+    positive = real(min=0, min_open=True)
+    unit = real(min=0, max=1, max_open=True)
 
     def threads(v, name):
         _validate_threads(v, name)
         return v
 
     return {
-        "lr": lambda v, n: r(v, n, 0.0, low_open=True),
-        "momentum": lambda v, n: r(v, n, 0.0, 1.0, high_open=True),
-        "beta1": lambda v, n: r(v, n, 0.0, 1.0, high_open=True),
-        "beta2": lambda v, n: r(v, n, 0.0, 1.0, high_open=True),
-        "eps": lambda v, n: r(v, n, 0.0, low_open=True),
-        "l2": lambda v, n: r(v, n, 0.0),
-        "weight_decay": lambda v, n: r(v, n, 0.0),
-        "clip_norm": optional(lambda v, n: r(v, n, 0.0, low_open=True)),
-        "loss_scale": lambda v, n: r(v, n, 0.0, low_open=True),
+        "lr": positive, "momentum": unit, "beta1": unit, "beta2": unit, "eps": positive,
+        "l2": real(min=0), "weight_decay": real(min=0),
+        "clip_norm": real(min=0, min_open=True, allow_none=True),
+        "loss_scale": positive,
         # huber's delta; None means 1.0
-        "loss_param": optional(lambda v, n: r(v, "loss_param (huber delta)", 0.0,
-                                              low_open=True)),
-        "n_threads": optional(threads),
-        "seed": seed,
+        "loss_param": lambda v, n: _v.check_real(v, "loss_param (huber delta)", min=0,
+                                                 min_open=True, allow_none=True),
+        "n_threads": lambda v, n: None if v is None else threads(v, n),
+        "seed": _v.check_seed,
     }
 
 
@@ -129,6 +118,8 @@ class Trainer:
         Rescale the loss gradient to this global L2 norm when it is larger (applied before
         the L2 term and weight decay).
     schedule : None, "constant", "invscaling" or a lepton.schedules.Schedule
+        "invscaling" is :class:`lepton.schedules.InverseScaling`, ``lr / t ** 0.5`` per
+        optimizer step (not scikit-learn's per-epoch, samples-seen rule).
     loss_param : float, optional
         Huber's delta (default 1.0); other losses take none.
     loss_scale : float, default 1.0
@@ -178,16 +169,13 @@ class Trainer:
         self.loss = loss
         self.optimizer = optimizer
         self.schedule = schedule
-        self._state = _core.TrainState(model._net, _names.LOSSES[loss],
-                                       _names.OPTIMIZERS[optimizer])
-        self._configure()
+        self._engine = Engine(model, loss, optimizer, **self._engine_hyper())
         self._rng = np.random.default_rng(self.seed)
         self.batch_size = 32
         self.shuffle = True
         self.history = None
         self.stop_training = False
         self.epochs_done = 0
-        self._snap = None
 
     # ------------------------------------------------------------------ hyper-parameters
     def __getattr__(self, name):
@@ -202,19 +190,15 @@ class Trainer:
         if name in _HYPER:
             value = _check_hyper(name, value)
             self._hyper[name] = value
-            if name not in ("lr", "n_threads"):
-                self._configure()
+            if name in HYPER_DEFAULTS:
+                self._engine.configure(**{name: value})
             if name == "seed":
                 self._rng = np.random.default_rng(value)
             return
         object.__setattr__(self, name, value)
 
-    def _configure(self):
-        h = self._hyper
-        self._state.configure(
-            loss_param=1.0 if h["loss_param"] is None else h["loss_param"], loss_scale=h["loss_scale"], momentum=h["momentum"],
-            beta1=h["beta1"], beta2=h["beta2"], eps=h["eps"], l2=h["l2"],
-            weight_decay=h["weight_decay"], clip_norm=h["clip_norm"], seed=h["seed"])
+    def _engine_hyper(self):
+        return {k: v for k, v in self._hyper.items() if k in HYPER_DEFAULTS}
 
     def __getstate__(self):
         return {"model": self.model, "loss": self.loss, "optimizer": self.optimizer,
@@ -238,7 +222,7 @@ class Trainer:
     @property
     def step_count(self):
         """Optimizer steps taken so far (Adam's t)."""
-        return self._state.step_count
+        return self._engine.step_count
 
     @property
     def task(self):
@@ -248,28 +232,17 @@ class Trainer:
     def optimizer_state(self):
         """Copies of the optimizer state: ``{"t": int, "m": ndarray, "v": ndarray}`` (flat,
         laid out like ``model.params``)."""
-        return {"t": self._state.step_count, "m": self._state.m.copy(),
-                "v": self._state.v.copy()}
+        return self._engine.optimizer_state()
 
+    @_on_model
     def set_optimizer_state(self, state):
         """Restore :meth:`optimizer_state` (validated first)."""
-        n = self.model.n_params
-        t = state["t"]
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-            raise ValueError(f"t must be a non-negative int, got {t!r}")
-        arrs = []
-        for key in ("m", "v"):
-            a = np.asarray(state[key])
-            if a.shape != (n,) or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
-                raise ValueError(f"optimizer state {key!r} must be {n} finite floats")
-            arrs.append(a)
-        self._state.m[...] = arrs[0]
-        self._state.v[...] = arrs[1]
-        self._state.step_count = int(t)
+        self._engine.set_optimizer_state(state)
 
+    @_on_model
     def reset(self):
         """Forget optimizer state, epoch count and shuffling stream (weights untouched)."""
-        self._state.reset()
+        self._engine.reset()
         self._rng = np.random.default_rng(self.seed)
         self.epochs_done = 0
         self.schedule.reset()
@@ -304,6 +277,7 @@ class Trainer:
         return self._prepare(validation_data[0], validation_data[1], sw, name="X_val")
 
     # ------------------------------------------------------------------ training
+    @_on_model
     def fit(self, X, y, epochs=10, batch_size=32, shuffle=True, validation_data=None,
             validation_split=0.0, callbacks=None, sample_weight=None, class_weight=None,
             early_stopping=None, verbose=0):
@@ -345,12 +319,11 @@ class Trainer:
         DivergenceError
             If a loss becomes NaN or infinite; the model keeps the last finite weights.
         """
-        epochs = self._check_int(epochs, "epochs", 0)
-        batch_size = _data.positive_int(batch_size, "batch_size")
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"shuffle must be a bool, got {shuffle!r}")
-        verbose = self._check_int(verbose, "verbose", 0)
-        split = _data.real(validation_split, "validation_split", 0.0, 1.0, high_open=True)
+        epochs = _v.check_int(epochs, "epochs", min=0)
+        batch_size = _v.check_int(batch_size, "batch_size", min=1)
+        shuffle = _v.check_bool(shuffle, "shuffle")
+        verbose = _v.check_int(verbose, "verbose", min=0)
+        split = _v.check_real(validation_split, "validation_split", min=0, max=1, max_open=True)
         callbacks = self._check_callbacks(callbacks, early_stopping)
         X, Y, sw, labels = self._prepare(X, y, sample_weight, class_weight)
         val = None
@@ -380,7 +353,6 @@ class Trainer:
         self.history = history
         nt = resolve_threads(self.n_threads)
         bs = min(batch_size, X.shape[0])
-        self._state.reserve(max(bs, _EVAL_ROWS))
         per_batch = [cb for cb in callbacks if _wants_batches(cb)]
         bar = None
         if verbose:
@@ -416,91 +388,45 @@ class Trainer:
                 bar.close()
         return history
 
+    @_on_model
     def partial_fit(self, X, y, sample_weight=None):
         """One pass over (X, y) in batches of the last ``fit``'s ``batch_size`` (default
         32), keeping the optimizer state; returns the mean training loss."""
+        # batch_size and shuffle are plain attributes a user may have set: checked here too.
+        bs = _v.check_int(self.batch_size, "batch_size", min=1)
+        shuffle = _v.check_bool(self.shuffle, "shuffle")
         X, Y, sw, _ = self._prepare(X, y, sample_weight)
         nt = resolve_threads(self.n_threads)
-        bs = min(self.batch_size, X.shape[0])
-        self._state.reserve(max(bs, _EVAL_ROWS))
+        bs = min(bs, X.shape[0])
         epoch = self.epochs_done
-        loss, lr = self._epoch(X, Y, sw, bs, self.shuffle, [], nt, epoch)
+        loss, lr = self._epoch(X, Y, sw, bs, shuffle, [], nt, epoch)
         self.epochs_done += 1
         self.schedule.on_epoch_end(epoch, {"loss": loss, "lr": lr})
         return loss
 
     def _epoch(self, X, Y, sw, bs, shuffle, per_batch, nt, epoch):
         """Run one pass; returns (mean loss, lr of the last step).  Raises DivergenceError."""
-        state = self._state
         n = X.shape[0]
         nb = -(-n // bs)
         perm = self._rng.permutation(n) if shuffle else None
         lrs = np.empty(nb)
-        self.schedule.fill(self.lr, epoch, state.step_count + 1, lrs)
-        losses = np.empty(nb)
-        self._snapshot()
+        self.schedule.fill(self.lr, epoch, self._engine.step_count + 1, lrs)
+        on_batch = None
         if per_batch:
-            done = 0
-            for b in range(nb):
-                if state.train(X, Y, sw, perm, bs, b, 1, lrs[b:b + 1], losses[b:b + 1], nt) < 1:
-                    break
-                done += 1
-                logs = {"loss": float(losses[b]), "size": min(bs, n - b * bs)}
+            def on_batch(b, loss):
+                logs = {"loss": loss, "size": min(bs, n - b * bs)}
                 for cb in per_batch:
                     cb.on_batch_end(self, b, logs)
-                if self.stop_training:
-                    nb = done
-                    break
-        else:
-            # Slices of batches: one native call each, Ctrl-C is seen between slices.
-            done = 0
-            for b0 in range(0, nb, _SLICE):
-                k = min(_SLICE, nb - b0)
-                got = state.train(X, Y, sw, perm, bs, b0, k, lrs[b0:b0 + k],
-                                  losses[b0:b0 + k], nt)
-                done += got
-                if got < k:
-                    break
-        if done < nb:
-            self._diverged(epoch, done, losses[done])
+                return self.stop_training
+        hint = (f"Try a smaller learning rate (lr={self.lr}), scaling the inputs, or "
+                f"clip_norm.")
+        losses = self._engine.run(X, Y, sw, perm, bs, 0, nb, lrs, nt, on_batch=on_batch,
+                                  where=f" of epoch {epoch}", hint=hint)
+        nb = len(losses)
         sizes = np.minimum(bs, n - bs * np.arange(nb)).astype(np.float64)
         # Not np.dot: a BLAS call wakes OpenBLAS's threads, which then spin on the cores
         # lepton's own threads need.
-        return float((losses[:nb] * sizes).sum() / sizes.sum()), float(lrs[nb - 1])
-
-    def _snapshot(self):
-        """Keep params and optimizer state of the start of the epoch (for divergence)."""
-        st = self._state
-        if self._snap is None or self._snap[0].shape != self.model.params.shape:
-            self._snap = [self.model.params.copy(), st.m.copy(), st.v.copy(), st.step_count]
-        else:
-            self._snap[0][...] = self.model.params
-            self._snap[1][...] = st.m
-            self._snap[2][...] = st.v
-            self._snap[3] = st.step_count
-
-    def _diverged(self, epoch, batch, loss):
-        st = self._state
-        ok = all(_core.all_finite_array(a) for a in (self.model.params, st.m, st.v))
-        if not ok:
-            # The update before the failing batch already overflowed: go back to the start
-            # of the epoch, the last state known to be finite.
-            self.model.params[...] = self._snap[0]
-            st.m[...] = self._snap[1]
-            st.v[...] = self._snap[2]
-            st.step_count = self._snap[3]
-        raise DivergenceError(
-            f"training diverged: the loss became {loss} at epoch {epoch}, batch {batch}. The "
-            f"model keeps the last finite weights. Try a smaller learning rate (lr={self.lr}), "
-            f"scaling the inputs, or clip_norm.")
-
-    @staticmethod
-    def _check_int(value, name, low):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name} must be an int, got {value!r}")
-        if value < low:
-            raise ValueError(f"{name} must be >= {low}, got {value}")
-        return int(value)
+        return float((losses * sizes).sum() / sizes.sum()), float(lrs[nb - 1])
 
     @staticmethod
     def _check_callbacks(callbacks, early_stopping):
@@ -525,6 +451,7 @@ class Trainer:
         return callbacks
 
     # ------------------------------------------------------------------ evaluation
+    @_on_model
     def evaluate(self, X, y, sample_weight=None):
         """Loss and task metrics on (X, y), in inference mode (no dropout).
 
@@ -536,29 +463,12 @@ class Trainer:
             "r2".
         """
         X, Y, sw, labels = self._prepare(X, y, sample_weight)
-        self._state.reserve(_EVAL_ROWS)
         return self._evaluate_prepared(X, Y, sw, labels, resolve_threads(self.n_threads))
 
     def _evaluate_prepared(self, X, Y, sw, labels, nt):
         out = np.empty_like(Y)
-        loss = self._state.evaluate(X, Y, sw, out, nt)
+        loss = self._engine.evaluate(X, Y, sw, out, nt)
         res = {"loss": float(loss)}
         if math.isfinite(loss):
             res.update(_metrics(self.loss, out, Y, labels))
         return res
-
-    def _gradients(self, X, y, sample_weight=None, *, train=True, step=None):
-        """(loss, gradient) of the training objective at the current weights, no update.
-
-        The gradient is flat like ``model.params`` and includes the L2 term.  Dropout (if
-        ``train``) uses the masks of optimizer step ``step`` (default: the next one).  For
-        tests (finite differences) and debugging.
-        """
-        X, Y, sw, _ = self._prepare(X, y, sample_weight)
-        self._state.reserve(X.shape[0])
-        loss = self._state.loss_and_grad(X, Y, sw, train=train, step=step,
-                                         n_threads=resolve_threads(self.n_threads))
-        g = self._state.grads.astype(np.float64)
-        if self.l2:
-            g += self.l2 * self.model.params * self._state.is_weight
-        return float(loss), g

@@ -12,6 +12,7 @@ scikit-learn is optional: nothing here imports it at module level.  ``get_params
 ``clone``, ``Pipeline``, ``GridSearchCV`` and ``cross_val_score`` work without inheriting from
 scikit-learn's classes.
 """
+import contextlib
 import numbers
 import time
 import warnings
@@ -20,8 +21,10 @@ import numpy as np
 
 from lepton import _names
 from lepton import _sklcompat as skc
-from lepton._mlp_net import _Net
+from lepton import _validation as _v
+from lepton.estimators._net import _Net
 from lepton._params import ParamsMixin
+from lepton.datasets import split_indices
 from lepton.kernels import sq_norm as _sq_norm
 
 _SOLVERS = ("adam", "sgd")
@@ -37,6 +40,16 @@ def _is_real(x):
 
 def _is_int(x):
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+# Real-valued parameters and their ranges (as scikit-learn's, finite but tol).
+_REAL_PARAMS = {
+    "alpha": dict(min=0), "learning_rate_init": dict(min=0, min_open=True),
+    "power_t": dict(min=0), "tol": dict(min=0, finite=False), "momentum": dict(min=0, max=1),
+    "validation_fraction": dict(min=0, max=1, max_open=True),
+    "beta_1": dict(min=0, max=1, max_open=True), "beta_2": dict(min=0, max=1, max_open=True),
+    "epsilon": dict(min=0, min_open=True),
+}
 
 
 class _BaseMLP(ParamsMixin):
@@ -110,12 +123,12 @@ class _BaseMLP(ParamsMixin):
 
     # lepton.io registry protocol: ``lepton.save(est, path)`` / ``lepton.load(path)``.
     def _lepton_state(self):
-        from lepton._mlp_state import get_state
+        from lepton.estimators._state import get_state
         return get_state(self)
 
     @classmethod
     def _from_lepton_state(cls, config, arrays):
-        from lepton._mlp_state import from_state
+        from lepton.estimators._state import from_state
         return from_state(cls, config, arrays)
 
     # ------------------------------------------------------------------ validation
@@ -134,20 +147,22 @@ class _BaseMLP(ParamsMixin):
             raise skc.UnsupportedParameterError(
                 "solver='lbfgs' is not supported by lepton yet; use solver='adam' (the "
                 "default) or solver='sgd'.")
-        if p["solver"] not in _SOLVERS:
-            raise self._bad("solver", "a str among {'adam', 'sgd', 'lbfgs'}", p["solver"])
+        self._param("solver", _v.check_choice, "a str among {'adam', 'sgd', 'lbfgs'}",
+                    choices=_SOLVERS)
         hidden = p["hidden_layer_sizes"]
         if _is_int(hidden):
             hidden = [hidden]
+        sizes = f"an int or a sequence of ints in [1, {_v.MAX_UNITS}]"
         try:
             hidden = [h for h in hidden]
         except TypeError:
-            raise self._bad("hidden_layer_sizes", "an int or a sequence of ints",
-                            hidden) from None
+            raise self._bad("hidden_layer_sizes", sizes, hidden) from None
         if not all(_is_int(h) for h in hidden):
-            raise self._bad("hidden_layer_sizes", "an int or a sequence of ints", hidden)
+            raise self._bad("hidden_layer_sizes", sizes, hidden)
         if any(h <= 0 for h in hidden):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {list(hidden)}.")
+        if any(h > _v.MAX_UNITS for h in hidden):
+            raise self._bad("hidden_layer_sizes", sizes, p["hidden_layer_sizes"])
         hidden = [int(h) for h in hidden]
         try:
             act = _names.activation_name(p["activation"])
@@ -156,62 +171,59 @@ class _BaseMLP(ParamsMixin):
         if act is None or act == "softmax":
             names = sorted(set(_names.ACTIVATIONS) - {"softmax"} | {"logistic"})
             raise self._bad("activation", f"a str among {names}", p["activation"])
-        checks = [
-            ("alpha", _is_real, lambda v: v >= 0, "a float in the range [0.0, inf)"),
-            ("learning_rate_init", _is_real, lambda v: v > 0,
-             "a float in the range (0.0, inf)"),
-            ("power_t", _is_real, lambda v: v >= 0, "a float in the range [0.0, inf)"),
-            ("max_iter", _is_int, lambda v: v >= 1, "an int in the range [1, inf)"),
-            ("tol", _is_real, lambda v: v >= 0, "a float in the range [0.0, inf)"),
-            ("momentum", _is_real, lambda v: 0 <= v <= 1, "a float in the range [0.0, 1.0]"),
-            ("validation_fraction", _is_real, lambda v: 0 <= v < 1,
-             "a float in the range [0.0, 1.0)"),
-            ("beta_1", _is_real, lambda v: 0 <= v < 1, "a float in the range [0.0, 1.0)"),
-            ("beta_2", _is_real, lambda v: 0 <= v < 1, "a float in the range [0.0, 1.0)"),
-            ("epsilon", _is_real, lambda v: v > 0, "a float in the range (0.0, inf)"),
-            ("max_fun", _is_int, lambda v: v >= 1, "an int in the range [1, inf)"),
-        ]
-        for name, typ, ok, expected in checks:
-            if not (typ(p[name]) and ok(p[name])):
-                raise self._bad(name, expected, p[name])
-        n_no = p["n_iter_no_change"]
-        if not ((_is_int(n_no) and n_no >= 1) or (_is_real(n_no) and n_no == np.inf)):
-            raise self._bad("n_iter_no_change", "an int in the range [1, inf) or inf", n_no)
-        bs = p["batch_size"]
-        if not (bs == "auto" if isinstance(bs, str) else _is_int(bs) and bs >= 1):
-            raise self._bad("batch_size", "'auto' or an int in the range [1, inf)", bs)
-        if p["learning_rate"] not in _LR_SCHEDULES:
-            raise self._bad("learning_rate", f"a str among {set(_LR_SCHEDULES)}",
-                            p["learning_rate"])
+        for name, limits in _REAL_PARAMS.items():
+            self._param(name, _v.check_real, _v.expect_real(**limits), **limits)
+        for name in ("max_iter", "max_fun"):
+            self._param(name, _v.check_int, _v.expect_int(1), min=1)
+        if not (_is_real(p["n_iter_no_change"]) and p["n_iter_no_change"] == np.inf):
+            self._param("n_iter_no_change", _v.check_int, _v.expect_int(1) + " or inf", min=1)
+        if not (isinstance(p["batch_size"], str) and p["batch_size"] == "auto"):
+            self._param("batch_size", _v.check_int, "'auto' or " + _v.expect_int(1), min=1)
+        self._param("learning_rate", _v.check_choice, f"a str among {set(_LR_SCHEDULES)}",
+                    choices=_LR_SCHEDULES)
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
-            if not isinstance(p[name], (bool, np.bool_)):
-                raise self._bad(name, "an instance of 'bool'", p[name])
-        if not (isinstance(p["verbose"], (bool, np.bool_)) or _is_int(p["verbose"])):
-            raise self._bad("verbose", "a bool or an int", p["verbose"])
-        if p["dtype"] not in _DTYPES:
-            raise self._bad("dtype", "None, 'float32' or 'float64'", p["dtype"])
+            self._param(name, _v.check_bool, "an instance of 'bool'")
+        if not isinstance(p["verbose"], (bool, np.bool_)):
+            self._param("verbose", _v.check_int, "a bool or " + _v.expect_int(0), min=0)
+        self._param("dtype", _v.check_choice, "None, 'float32' or 'float64'",
+                    choices=tuple(_DTYPES))
         if p["n_threads"] is not None and not (_is_int(p["n_threads"])
                                                and (p["n_threads"] >= 1
                                                     or p["n_threads"] == -1)):
             raise self._bad("n_threads", "None, -1 or a positive int", p["n_threads"])
-        skc.check_random_state(p["random_state"])
+        self._param("random_state", _v.check_random_state,
+                    f"{_v.expect_int(0, _v.SEED_MAX)}, an instance of "
+                    "'numpy.random.mtrand.RandomState' or None")
         dropout = p["dropout"]
+        rates = "a float in [0, 1) or one per hidden layer"
         if _is_real(dropout):
-            dropout = [float(dropout)] * len(hidden)
+            dropout = [dropout] * len(hidden)
+        elif isinstance(dropout, str):
+            raise self._bad("dropout", rates, dropout)
         else:
             try:
-                dropout = [float(d) for d in dropout]
-            except (TypeError, ValueError):
-                raise self._bad("dropout", "a float in [0, 1) or one per hidden layer",
-                                dropout) from None
+                dropout = list(dropout)
+            except TypeError:
+                raise self._bad("dropout", rates, dropout) from None
             if len(dropout) != len(hidden):
                 raise ValueError(f"dropout has {len(dropout)} rates but there are "
                                  f"{len(hidden)} hidden layers; give one rate per hidden "
                                  "layer or a single float.")
-        if not all(0 <= d < 1 for d in dropout):
-            raise self._bad("dropout", "a float in [0, 1) or one per hidden layer",
-                            p["dropout"])
+        try:
+            dropout = [_v.check_real(d, "dropout", min=0, max=1, max_open=True)
+                       for d in dropout]
+        except ValueError:  # ArgumentTypeError too
+            raise self._bad("dropout", rates, p["dropout"]) from None
         return hidden, act, dropout
+
+    def _param(self, name, check, expected, **limits):
+        """``check(value, name, **limits)`` on parameter ``name``; scikit-learn's
+        InvalidParameterError ("must be <expected>. Got ...") when it fails."""
+        value = getattr(self, name)
+        try:
+            return check(value, name, **limits)
+        except ValueError:  # ArgumentTypeError too
+            raise self._bad(name, expected, value) from None
 
     def _check_X(self, X, reset):
         """Validate X; on ``reset`` record n_features_in_ / feature_names_in_."""
@@ -322,8 +334,9 @@ class _BaseMLP(ParamsMixin):
         self._snapshot_best()
 
     def _fit(self, X, y, sample_weight=None, incremental=False, *, validation_data=None,
-             callback=None):
-        """fit / partial_fit.  Private extras, used by the ``lepton`` command:
+             callback=None, classes=None):
+        """fit / partial_fit (``classes``: those of a first partial_fit).  Private extras,
+        used by the ``lepton`` command:
 
         validation_data : (X_val, y_val), optional
             Held-out data scored after every epoch; with ``early_stopping`` it replaces the
@@ -337,15 +350,17 @@ class _BaseMLP(ParamsMixin):
         first_pass = not hasattr(self, "_net") or (not self.warm_start and not incremental)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        X = self._check_X(X, reset=first_pass)
-        Y, y_raw = self._encode_targets(X, y, incremental, first_pass)
-        sw = skc.check_sample_weight(sample_weight, X.shape[0])
-        sw = self._apply_class_weight(y_raw, sw, incremental)
-        rng = skc.check_random_state(self.random_state)
+        with self._unchanged_on_error():
+            X = self._check_X(X, reset=first_pass)
+            Y, y_raw = self._encode_targets(X, y, incremental, first_pass, classes)
+            sw = _v.check_sample_weight(sample_weight, X.shape[0])
+            sw = self._apply_class_weight(y_raw, sw, incremental)
+            if not first_pass:
+                self._check_compatible(hidden, Y.shape[1])
+        rng = _v.check_random_state(self.random_state)
         if first_pass:
             self._initialize(hidden, act, dropout, X.shape[1], Y.shape[1], X.dtype, rng)
         else:
-            self._check_compatible(hidden, Y.shape[1])
             # Parameters may have changed since the last fit (set_params): the optimizer
             # state survives unless the optimizer itself changed.
             self._net.reconfigure(**self._net_options(dropout))
@@ -366,6 +381,18 @@ class _BaseMLP(ParamsMixin):
             val = (X_val, y_val, None)
         self._fit_stochastic(X, Y, y_raw, sw, rng, incremental, val, callback)
         return self
+
+    @contextlib.contextmanager
+    def _unchanged_on_error(self):
+        """Undo the attributes that input validation set (n_features_in_, classes_, ...)
+        when it fails, so bad input leaves a fitted estimator as it was."""
+        before = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
 
     def _check_compatible(self, hidden, n_outputs):
         units = self._net.layer_units
@@ -392,7 +419,7 @@ class _BaseMLP(ParamsMixin):
             self.best_loss_ = np.inf
         if early_stopping and val is None:
             stratify = y_raw if self._stratify() else None
-            tr, va = skc.train_val_split(X.shape[0], self.validation_fraction, rng, stratify)
+            tr, va = split_indices(X.shape[0], self.validation_fraction, rng, stratify)
             if va.shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase "
                                  "'validation_fraction' or the size of your dataset.")
@@ -514,17 +541,8 @@ class _BaseMLP(ParamsMixin):
                 pen = 0.5 * l2 * sum(_sq_norm(w.ravel(), n_threads=1) for w in net.coefs)
                 loss = net.train(X, Y, sw, perm, bs, b, 1, self._lr, l2)
                 losses.extend((loss - pen) / k + pen)
-                if not np.all(np.isfinite(loss)):
-                    break
             losses = np.asarray(losses)
-        self._check_losses(losses, nb)
         return losses
-
-    def _check_losses(self, losses, nb):
-        if len(losses) != nb or not np.all(np.isfinite(losses)):
-            raise ValueError("Solver produced non-finite parameter weights. The input data may "
-                             "contain large values and need to be preprocessed (for example "
-                             "standardized), or learning_rate_init may be too large.")
 
     def _update_no_improvement_count(self, early_stopping, score):
         if early_stopping:

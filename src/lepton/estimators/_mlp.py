@@ -1,158 +1,16 @@
-"""scikit-learn compatible multilayer perceptrons trained by lepton's native kernels.
-
-:class:`MLPClassifier` and :class:`MLPRegressor` take the same parameters, with the same
-defaults, as scikit-learn's estimators of the same names, expose the same fitted attributes and
-methods, and reproduce their training procedure (initialisation, batches, losses, learning-rate
-rules, stopping rule).  They add lepton's extras: every lepton activation, ``dropout``,
-``class_weight`` (classifier), ``dtype`` and ``n_threads``; the optimizer state is kept across
-``warm_start`` fits and ``partial_fit`` calls.
-
-scikit-learn is not needed to use them; when it is installed they work with its ``clone``,
-``Pipeline``, ``GridSearchCV`` and ``cross_val_score`` and pass its ``check_estimator``.
-"""
+"""MLPClassifier and MLPRegressor: scikit-learn's parameters and fitted attributes over
+lepton's training engine (see :mod:`lepton.estimators`)."""
 import numpy as np
 
 from lepton import _sklcompat as skc
+from lepton import _validation as _v
 from lepton import io as _io
-from lepton._mlp_base import _BaseMLP
+from lepton.estimators._base import _BaseMLP
+from lepton.estimators._docs import _ATTRS_DOC, _PARAMS_DOC
+from lepton.metrics import accuracy_score, r2_score
+from lepton._serial import serialised
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
-
-_PARAMS_DOC = """
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element is the number of neurons in the ith hidden layer.
-
-    activation : str, default='relu'
-        Activation of the hidden layers: 'identity', 'logistic' (= 'sigmoid'), 'tanh',
-        'relu' (scikit-learn's four), or lepton's 'leaky_relu', 'elu', 'gelu' (tanh
-        approximation), 'softplus'.
-
-    solver : {'adam', 'sgd'}, default='adam'
-        The stochastic optimizer.  'lbfgs' (scikit-learn's third choice) is not supported yet
-        and raises an error at fit time.
-
-    alpha : float, default=0.0001
-        Strength of the L2 penalty, ``alpha / (2 * batch weight) * sum of squared weights``
-        added to each batch loss (biases are not penalised).
-
-    batch_size : int or 'auto', default='auto'
-        Mini-batch size; 'auto' is ``min(200, n_samples)``.
-
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of solver='sgd' (as in scikit-learn): 'invscaling' sets it to
-        ``learning_rate_init / (t + 1) ** power_t`` after each epoch, t being the number of
-        samples seen; 'adaptive' divides it by 5 each time ``n_iter_no_change`` epochs fail to
-        improve by ``tol``.
-
-    learning_rate_init : float, default=0.001
-        The initial learning rate.
-
-    power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs.
-
-    shuffle : bool, default=True
-        Whether to shuffle the samples before each epoch.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, the early-stopping split and dropout.  With
-        the same int, lepton draws the same initial weights and batches as scikit-learn.
-
-    tol : float, default=1e-4
-        Training stops when the loss (or validation score with ``early_stopping``) has not
-        improved by ``tol`` for ``n_iter_no_change`` consecutive epochs.
-
-    verbose : bool, default=False
-        Print the loss after each epoch.
-
-    warm_start : bool, default=False
-        Reuse the previous solution (and, unlike scikit-learn, the optimizer's moment
-        estimates) as the starting point of the next ``fit``.
-
-    momentum : float, default=0.9
-        Momentum of solver='sgd'.
-
-    nesterovs_momentum : bool, default=True
-        Whether solver='sgd' uses Nesterov's momentum.
-
-    early_stopping : bool, default=False
-        Set aside ``validation_fraction`` of the training data and stop when the validation
-        score stops improving; the best weights are kept.
-
-    validation_fraction : float, default=0.1
-        Fraction of the training data used for early stopping.
-
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's moment decay rates.
-
-    epsilon : float, default=1e-8
-        Adam's numerical-stability term.
-
-    n_iter_no_change : int, default=10
-        Epochs without ``tol`` improvement before stopping.
-
-    max_fun : int, default=15000
-        Only used by solver='lbfgs' (not supported); accepted for compatibility.
-
-    dropout : float or list of float, default=0.0
-        lepton extra: dropout rate after each hidden layer (one float for all, or one per
-        hidden layer), applied during training only.
-
-    dtype : {None, 'float32', 'float64'}, default=None
-        lepton extra: precision of the network.  None follows the training data: float32 input
-        gives a float32 network (about twice as fast), anything else float64.
-
-    n_threads : int or None, default=None
-        lepton extra: threads used by the kernels (None: ``lepton.get_num_threads()``;
-        -1: all processors).
-"""
-
-_ATTRS_DOC = """
-    loss_ : float
-        The loss of the last epoch (mean over its batches, penalty included).
-
-    best_loss_ : float or None
-        The lowest epoch loss (None with ``early_stopping``).
-
-    loss_curve_ : list of float
-        The loss of each epoch.
-
-    validation_scores_ : list of float or None
-        Validation score after each epoch with ``early_stopping``, else None.
-
-    best_validation_score_ : float or None
-        Best validation score with ``early_stopping``, else None.
-
-    t_ : int
-        Number of training samples seen.
-
-    coefs_ : list of ndarray
-        ``coefs_[i]`` is the (n_in, n_out) weight matrix of layer i (a view of the network's
-        parameters: writing into it changes the model).
-
-    intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the bias vector of layer i.
-
-    n_features_in_ : int
-        Number of features seen during fit.
-
-    feature_names_in_ : ndarray of str
-        Column names seen during fit, when X was a DataFrame with string column names.
-
-    n_iter_ : int
-        Number of epochs run by the last ``fit`` (1 after ``partial_fit``).
-
-    n_layers_ : int
-        Number of layers, input and output included.
-
-    n_outputs_ : int
-        Number of outputs.
-
-    out_activation_ : str
-        Output activation: 'softmax', 'logistic' or 'identity'.
-"""
 
 
 @_io.register("mlp_classifier")
@@ -232,33 +90,45 @@ class MLPClassifier(_BaseMLP):
     def _stratify(self):
         return self._label_binarizer.y_type_ != "multilabel-indicator"
 
-    def _encode_targets(self, X, y, incremental, first_pass):
+    def _encode_targets(self, X, y, incremental, first_pass, classes=None):
         y = skc.check_y(y, X.shape[0], estimator_name=self._name(), numeric=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = skc.column_or_1d(y, warn=True)
-        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            lb = skc.LabelBinarizer().fit(y)
+        fresh = not hasattr(self, "classes_") or (not self.warm_start and not incremental)
+        if fresh and classes is None:
+            lb = skc.LabelBinarizer().fit(y)  # check_classification_targets(y) included
             if lb.y_type_ != "multilabel-indicator" and len(lb.classes_) < 2:
                 raise ValueError(f"{self._name()} needs samples of at least 2 classes in the "
                                  "data, but the data contains only one class: "
                                  f"{lb.classes_[0]!r}.")
-            self._label_binarizer = lb
-            self.classes_ = lb.classes_
+            self._label_binarizer, self.classes_ = lb, lb.classes_
+            return lb.transform(y), y
+        # partial_fit and warm_start: the same target-type check as fit's.
+        y_type = skc.check_classification_targets(y)
+        if fresh and y_type == "multilabel-indicator":
+            lb = skc.LabelBinarizer().fit(y)
+        elif fresh:  # the first partial_fit: all classes are given
+            lb = skc.LabelBinarizer().fit(None, classes=classes)
+            if len(lb.classes_) < 2:
+                raise ValueError(f"{self._name()} needs at least 2 classes, got classes="
+                                 f"{classes!r}.")
         else:
-            classes = skc.unique_labels(y)
-            if self._label_binarizer.y_type_ == "multilabel-indicator" or y.ndim == 2:
-                if y.ndim != 2 or y.shape[1] != len(self.classes_):
-                    raise ValueError(f"y has shape {y.shape}, but {self._name()} was fitted on "
-                                     f"a multilabel target with {len(self.classes_)} labels.")
-            elif self.warm_start and not incremental:
-                if set(classes.tolist()) != set(self.classes_.tolist()):
-                    raise ValueError("warm_start can only be used where `y` has the same "
-                                     "classes as in the previous call to fit. Previously got "
-                                     f"{self.classes_}, `y` has {classes}")
-            elif len(np.setdiff1d(classes, self.classes_)):
-                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                                 f"{self.classes_}. 'y' has {classes}.")
-        return self._label_binarizer.transform(y), y
+            lb = self._label_binarizer
+        if lb.y_type_ == "multilabel-indicator" or y.ndim == 2:
+            if y.ndim != 2 or y.shape[1] != len(lb.classes_):
+                raise ValueError(f"y has shape {y.shape}, but {self._name()} was fitted on "
+                                 f"a multilabel target with {len(lb.classes_)} labels.")
+        elif self.warm_start and not incremental:
+            found = skc.unique_labels(y)
+            if set(found.tolist()) != set(lb.classes_.tolist()):
+                raise ValueError("warm_start can only be used where `y` has the same "
+                                 "classes as in the previous call to fit. Previously got "
+                                 f"{lb.classes_}, `y` has {found}")
+        elif len(np.setdiff1d(skc.unique_labels(y), lb.classes_)):
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{lb.classes_}. 'y' has {skc.unique_labels(y)}.")
+        self._label_binarizer, self.classes_ = lb, lb.classes_
+        return lb.transform(y), y
 
     def _apply_class_weight(self, y, sw, incremental):
         if self.class_weight is None:
@@ -272,11 +142,9 @@ class MLPClassifier(_BaseMLP):
                              "computed on the full target instead.")
         cw = skc.compute_class_weight(self.class_weight, self.classes_, y)
         w = cw[np.searchsorted(self.classes_, y)]
-        out = w if sw is None else sw * w
-        if not out.any():
-            raise ValueError("Sample weights (after class_weight) must contain at least one "
-                             "non-zero number.")
-        return out
+        with np.errstate(over="ignore"):  # an overflow is reported by check_weight_values
+            out = w if sw is None else sw * w
+        return _v.check_weight_values(out, np.float64, "sample_weight (after class_weight)")
 
     def _score_outputs(self, out, y, sample_weight):
         return skc.accuracy(y, self._label_binarizer.inverse_transform(out), sample_weight)
@@ -293,6 +161,7 @@ class MLPClassifier(_BaseMLP):
         return float(np.average(per, weights=sample_weight))
 
     # ------------------------------------------------------------------ public API
+    @serialised()
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -312,6 +181,7 @@ class MLPClassifier(_BaseMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @serialised()
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -324,8 +194,8 @@ class MLPClassifier(_BaseMLP):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
         classes : array-like of shape (n_classes,), default=None
-            All classes across calls; required on the first call (unless y is a multilabel
-            indicator matrix), optional afterwards.
+            All classes across calls; required on the first call (for a multilabel
+            indicator y, the label indices ``range(n_labels)``), optional afterwards.
 
         Returns
         -------
@@ -340,17 +210,8 @@ class MLPClassifier(_BaseMLP):
             if not first and not np.array_equal(classes, self.classes_):
                 raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
                                  f"partial_fit, was: {self.classes_!r}")
-        if first:
-            if skc.type_of_target(np.asarray(y)) == "multilabel-indicator":
-                lb = skc.LabelBinarizer().fit(y)
-            else:
-                lb = skc.LabelBinarizer().fit(None, classes=classes)
-                if len(lb.classes_) < 2:
-                    raise ValueError(f"{self._name()} needs at least 2 classes, got classes="
-                                     f"{classes!r}.")
-            self._label_binarizer = lb
-            self.classes_ = lb.classes_
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True,
+                         classes=classes if first else None)
 
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel targets).
@@ -420,7 +281,7 @@ class MLPClassifier(_BaseMLP):
         -------
         score : float
         """
-        return skc.accuracy(np.asarray(y), self.predict(X), sample_weight)
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     @classmethod
     def from_sklearn(cls, est, *, dtype=None):
@@ -466,7 +327,7 @@ class MLPRegressor(_BaseMLP):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-1, 1, (500, 3))
     >>> y = X[:, 0] - 2 * X[:, 1] ** 2
-    >>> reg = MLPRegressor((32,), max_iter=300, random_state=0).fit(X, y)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, y)
     >>> reg.score(X, y) > 0.9
     True
     """
@@ -523,7 +384,7 @@ class MLPRegressor(_BaseMLP):
     def _stratify(self):
         return False
 
-    def _encode_targets(self, X, y, incremental, first_pass):
+    def _encode_targets(self, X, y, incremental, first_pass, classes=None):
         y = skc.check_y(y, X.shape[0], estimator_name=self._name(), numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = skc.column_or_1d(y, warn=True)
@@ -542,6 +403,7 @@ class MLPRegressor(_BaseMLP):
         return float(0.5 * np.average(err, weights=sample_weight, axis=0).mean())
 
     # ------------------------------------------------------------------ public API
+    @serialised()
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -561,6 +423,7 @@ class MLPRegressor(_BaseMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @serialised()
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
 
@@ -613,7 +476,7 @@ class MLPRegressor(_BaseMLP):
         score : float
             R^2, averaged uniformly over targets.
         """
-        return skc.r2(np.asarray(y), self.predict(X), sample_weight)
+        return r2_score(y, self.predict(X), sample_weight=sample_weight)
 
     @classmethod
     def from_sklearn(cls, est, *, dtype=None):

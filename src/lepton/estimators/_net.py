@@ -1,15 +1,21 @@
-"""The network behind lepton's estimators: a :class:`lepton.model.Model` and its native
-training state.
+"""The network behind lepton's estimators: a :class:`lepton.model.Model` and the training
+engine (:mod:`lepton.engine`) configured with scikit-learn's losses and optimizers.
 
 Each :meth:`_Net.train` call runs a range of mini-batches (gather through a permutation,
-forward, loss, backward, optimizer update) in ONE nogil call of the native core, so the
+forward, loss, backward, optimizer update) through the engine in ONE nogil call, so the
 estimators' Python loop runs once or twice per epoch, not once per batch.
 """
 import numpy as np
 
 from lepton import _names
-from lepton._dispatch import core as _core
+from lepton._native.threads import resolve_threads
+from lepton.engine import Engine
 from lepton.model import Dense, Dropout, Model
+
+# Advice appended to a DivergenceError (scikit-learn's wording for the same event).
+_DIVERGENCE_HINT = ("Solver produced non-finite parameter weights. The input data may contain "
+                    "large values and need to be preprocessed (for example standardized), or "
+                    "learning_rate_init may be too large.")
 
 # Output activation -> (loss, loss_scale) giving scikit-learn's gradients: log-loss summed
 # over outputs; for squared_error, scikit-learn reports 0.5 * mean over samples AND outputs
@@ -86,20 +92,12 @@ class _Net:
         if c["out_activation"] == "identity":
             self._loss_scale *= self.loss_divisor
         opt = _optimizer(c["solver"], c["momentum"], c["nesterov"])
-        self._state = _core.TrainState(self.model._net, _names.loss_code(loss),
-                                       _names.optimizer_code(opt))
-        self._l2 = None
-        self._configure(0.0)
+        self.engine = Engine(self.model, loss, opt, loss_scale=self._loss_scale,
+                             momentum=c["momentum"], beta1=c["beta_1"], beta2=c["beta_2"],
+                             eps=c["epsilon"], l2=0.0, seed=c["seed"])
         n = self.model.n_dense
         self.coefs = [self.model.layer_weights(i)[0] for i in range(n)]
         self.intercepts = [self.model.layer_weights(i)[1] for i in range(n)]
-
-    def _configure(self, l2):
-        c = self._config
-        self._state.configure(loss_scale=self._loss_scale, momentum=c["momentum"],
-                              beta1=c["beta_1"], beta2=c["beta_2"], eps=c["epsilon"], l2=l2,
-                              seed=c["seed"])
-        self._l2 = l2
 
     @property
     def loss_divisor(self):
@@ -115,13 +113,12 @@ class _Net:
 
     @property
     def optimizer_state(self):
-        """(first moments, second moments, step count) of the optimizer (live arrays)."""
-        return self._state.m, self._state.v, self._state.step_count
+        """(first moments, second moments, step count) of the optimizer (copies)."""
+        st = self.engine.optimizer_state()
+        return st["m"], st["v"], st["t"]
 
     def set_optimizer_state(self, m, v, step_count):
-        self._state.m[...] = m
-        self._state.v[...] = v
-        self._state.step_count = int(step_count)
+        self.engine.set_optimizer_state({"m": m, "v": v, "t": step_count})
 
     def predict(self, X):
         """Output activations of the network for a C-contiguous X of the model dtype."""
@@ -130,22 +127,20 @@ class _Net:
     def train(self, X, Y, SW, perm, batch_size, b0, nb, lr, l2):
         """Apply mini-batches b0 .. b0+nb-1 (rows of X in ``perm`` order) in one native call.
 
-        Returns the batch losses (data loss + 0.5 * l2 * sum W**2): ``nb`` of them, or fewer
-        if a loss was not finite (the last one returned; its update was skipped).
+        Returns the ``nb`` batch losses (data loss + 0.5 * l2 * sum W**2).  Raises
+        DivergenceError when a loss or an update is not finite; that batch's update is not
+        applied, so the weights stay finite.
         """
-        if l2 != self._l2:
-            self._configure(l2)
-        self._state.reserve(batch_size)
+        if l2 != self.engine.hyper["l2"]:
+            self.engine.configure(l2=l2)
         lrs = np.full(nb, lr, dtype=np.float64)
-        losses = np.empty(nb, dtype=np.float64)
-        done = self._state.train(X, Y, SW, perm, batch_size, b0, nb, lrs, losses,
-                                 n_threads=self.n_threads)
-        return losses if done == nb else losses[:done + 1]
+        return self.engine.run(X, Y, SW, perm, batch_size, b0, nb, lrs,
+                               resolve_threads(self.n_threads), hint=_DIVERGENCE_HINT)
 
     def __getstate__(self):
         m, v, t = self.optimizer_state
         return {"model": self.model, "config": self._config, "n_threads": self.n_threads,
-                "layer_units": self.layer_units, "m": m.copy(), "v": v.copy(), "t": t}
+                "layer_units": self.layer_units, "m": m, "v": v, "t": t}
 
     def __setstate__(self, state):
         self.model = state["model"]
