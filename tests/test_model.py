@@ -251,3 +251,40 @@ def test_save_load_roundtrip(tmp_path):
     m2 = lepton.load(path)
     assert isinstance(m2, Model) and m2.config() == m.config()
     assert np.array_equal(m2.params, m.params)
+
+
+@pytest.mark.parametrize("act,alpha", [("leaky_relu", 0.2), ("leaky_relu", -0.5),
+                                       ("elu", 0.3), ("elu", 2.0)])
+def test_dense_alpha_sets_the_activation_parameter(act, alpha, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((37, 5))
+    model = Model([Dense(7, activation=act, alpha=alpha), Dense(2)], input_dim=5,
+                  dtype="float64", seed=1)
+    (W1, b1), (W2, b2) = model.get_weights()
+    hidden = ops.activation_forward(X @ W1 + b1, act, param=alpha)
+    np.testing.assert_allclose(model.predict(X), hidden @ W2 + b2, rtol=1e-12, atol=1e-12)
+    default = Model([Dense(7, activation=act), Dense(2)], input_dim=5, dtype="float64", seed=1)
+    assert not np.allclose(default.predict(X), model.predict(X))
+    # The parameter travels with the model: config, save/load, training.
+    assert model.layers[0].config()["alpha"] == alpha
+    lepton.save(model, tmp_path / "m.npz")
+    again = lepton.load(tmp_path / "m.npz")
+    assert again.layers[0].alpha == alpha
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    tr = lepton.Trainer(model, loss="mse", optimizer="sgd", lr=1e-3)
+    loss, grad = _testing.gradients(tr, X, X[:, :2])
+    eps = 1e-6
+    i = 3   # a first-layer weight: its gradient goes through the activation's alpha
+    model.params[i] += eps
+    up = _testing.gradients(tr, X, X[:, :2])[0]
+    model.params[i] -= 2 * eps
+    down = _testing.gradients(tr, X, X[:, :2])[0]
+    assert grad[i] == pytest.approx((up - down) / (2 * eps), rel=1e-5, abs=1e-9)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "identity", "softplus", "gelu"])
+def test_dense_alpha_only_for_activations_that_have_one(act):
+    with pytest.raises(ValueError, match="takes no alpha"):
+        Dense(3, activation=act, alpha=0.1)
+    with pytest.raises(ValueError, match="alpha"):
+        Dense(3, activation="elu", alpha=float("nan"))

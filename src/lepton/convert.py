@@ -16,9 +16,6 @@ __all__ = ["from_sklearn", "from_torch", "to_torch"]
 # scikit-learn's activation names -> lepton's.
 _SK_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh",
                    "relu": "relu", "softmax": "softmax"}
-# lepton's fixed parameters of parametrised activations (see lepton._names.ACTIVATION_PARAM).
-_LEAKY_SLOPE = 0.01
-_ELU_ALPHA = 1.0
 
 
 def _sklearn_parts(est):
@@ -123,40 +120,35 @@ def estimator_from_sklearn(cls, est, *, dtype=None):
 
 # ---------------------------------------------------------------------------- PyTorch
 def _torch_activation(module, nn):
-    """lepton activation name for a torch activation module, or raise ValueError."""
+    """(lepton activation name, its alpha or None) for a torch activation module, or raise
+    ValueError."""
     name = type(module).__name__
     if isinstance(module, nn.ReLU):
-        return "relu"
+        return "relu", None
     if isinstance(module, nn.Tanh):
-        return "tanh"
+        return "tanh", None
     if isinstance(module, nn.Sigmoid):
-        return "sigmoid"
+        return "sigmoid", None
     if isinstance(module, nn.LeakyReLU):
-        if module.negative_slope != _LEAKY_SLOPE:
-            raise ValueError(f"LeakyReLU(negative_slope={module.negative_slope}) is not "
-                             f"supported: lepton's leaky_relu has slope {_LEAKY_SLOPE}")
-        return "leaky_relu"
+        return "leaky_relu", float(module.negative_slope)
     if isinstance(module, nn.ELU):
-        if module.alpha != _ELU_ALPHA:
-            raise ValueError(f"ELU(alpha={module.alpha}) is not supported: lepton's elu has "
-                             f"alpha={_ELU_ALPHA}")
-        return "elu"
+        return "elu", float(module.alpha)
     if isinstance(module, nn.GELU):
         if module.approximate != "tanh":
             raise ValueError(f"GELU(approximate={module.approximate!r}) is not supported: "
                              "lepton's gelu is the tanh approximation; use "
                              "nn.GELU(approximate='tanh')")
-        return "gelu"
+        return "gelu", None
     if isinstance(module, nn.Softplus):
         if module.beta != 1:
             raise ValueError(f"Softplus(beta={module.beta}) is not supported: lepton's "
                              "softplus has beta=1")
-        return "softplus"
+        return "softplus", None
     if isinstance(module, nn.Softmax):
         if module.dim not in (-1, 1):
             raise ValueError(f"Softmax(dim={module.dim}) is not supported: only the softmax "
                              "over features (dim=-1 or dim=1) on the output layer")
-        return "softmax"
+        return "softmax", None
     raise ValueError(f"unsupported module {name}")
 
 
@@ -175,7 +167,7 @@ def from_torch(seq, input_dim=None, *, dtype=None):
     ----------
     seq : torch.nn.Sequential
         ``Linear`` layers, each optionally followed by one activation (``ReLU``, ``Tanh``,
-        ``Sigmoid``, ``LeakyReLU(0.01)``, ``ELU(1.0)``, ``GELU(approximate='tanh')``,
+        ``Sigmoid``, ``LeakyReLU`` and ``ELU`` (any slope / alpha), ``GELU(approximate='tanh')``,
         ``Softplus(beta=1)``, ``Softmax(dim=-1)`` on the last layer) and/or ``Dropout``;
         ``Identity`` modules are skipped and nested ``Sequential`` flattened.
     input_dim : int, optional
@@ -221,7 +213,7 @@ def from_torch(seq, input_dim=None, *, dtype=None):
             if prev is not None and n_in != prev:
                 what = "input_dim" if not specs else "the previous layer's outputs"
                 raise ValueError(f"{where} takes {n_in} inputs but {what} is {prev}")
-            specs.append([W.shape[0], "identity", 0.0, b is not None])
+            specs.append([W.shape[0], "identity", 0.0, b is not None, None])
             weights.append((W.to(torch.float64).numpy().T.copy(), b))
             continue
         if not specs:
@@ -230,7 +222,7 @@ def from_torch(seq, input_dim=None, *, dtype=None):
             specs[-1][2] = float(m.p)
             continue
         try:
-            act = _torch_activation(m, nn)
+            act = _torch_activation(m, nn)   # (name, alpha)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}. Supported: Linear, ReLU, Tanh, Sigmoid, "
                              "LeakyReLU, ELU, GELU(approximate='tanh'), Softplus, "
@@ -240,7 +232,7 @@ def from_torch(seq, input_dim=None, *, dtype=None):
                              "cannot be represented")
         if specs[-1][2] > 0:
             raise ValueError(f"{where}: Dropout must come after the activation, not before")
-        specs[-1][1] = act
+        specs[-1][1], specs[-1][4] = act
     if not specs:
         raise ValueError("the Sequential holds no Linear layer")
     if specs[-1][2] > 0:
@@ -248,8 +240,8 @@ def from_torch(seq, input_dim=None, *, dtype=None):
     if dtype is None:
         dtype = "float64" if torch_dtype == torch.float64 else "float32"
     layers = []
-    for units, act, drop, use_bias in specs:
-        layers.append(Dense(units, activation=act, use_bias=use_bias))
+    for units, act, drop, use_bias, alpha in specs:
+        layers.append(Dense(units, activation=act, use_bias=use_bias, alpha=alpha))
         if drop > 0:
             layers.append(Dropout(drop))
     model = Model(layers, input_dim=weights[0][0].shape[0], dtype=_resolve_dtype(dtype, 0.0)
@@ -258,8 +250,7 @@ def from_torch(seq, input_dim=None, *, dtype=None):
     return model
 
 
-_TORCH_MODULES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "elu": "ELU",
-                  "softplus": "Softplus"}
+_TORCH_MODULES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "softplus": "Softplus"}
 
 
 def to_torch(model):
@@ -298,7 +289,9 @@ def to_torch(model):
         mods.append(lin)
         act = layer.activation
         if act == "leaky_relu":
-            mods.append(nn.LeakyReLU(_LEAKY_SLOPE))
+            mods.append(nn.LeakyReLU(layer.activation_param))
+        elif act == "elu":
+            mods.append(nn.ELU(layer.activation_param))
         elif act == "gelu":
             mods.append(nn.GELU(approximate="tanh"))
         elif act == "softmax":

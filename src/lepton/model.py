@@ -52,26 +52,48 @@ class Dense:
         (scikit-learn's MLP initialisation, biases included).
     use_bias : bool, default True
         Without bias, b is kept at zero and never updated.
+    alpha : float, optional
+        The activation's parameter, for the activations that have one: leaky_relu's slope
+        for negative inputs (default 0.01, PyTorch's ``negative_slope``) and elu's scale of
+        the negative branch (default 1.0, PyTorch's ``alpha``).  Others take none.
     """
 
-    def __init__(self, units, activation="identity", init="auto", use_bias=True):
+    def __init__(self, units, activation="identity", init="auto", use_bias=True, alpha=None):
         units = _v.check_int(units, "units", min=1, max=_v.MAX_UNITS)
         if not isinstance(init, str) or init not in INITS:
             raise ValueError(f"unknown init {init!r}; expected one of {list(INITS)}")
         use_bias = _v.check_bool(use_bias, "use_bias")
+        activation = _names.activation_name(activation)
+        if alpha is not None:
+            if activation not in _names.ACTIVATION_PARAM:
+                raise ValueError(f"activation {activation!r} takes no alpha; only "
+                                 f"{sorted(_names.ACTIVATION_PARAM)} have one")
+            alpha = _v.check_real(alpha, "alpha")
         self.units = units
-        self.activation = _names.activation_name(activation)
+        self.activation = activation
         self.init = init
         self.use_bias = use_bias
+        self.alpha = alpha
+
+    @property
+    def activation_param(self):
+        """The activation's parameter in effect (``alpha`` or its default; 0 if none)."""
+        if self.alpha is not None:
+            return self.alpha
+        return _names.ACTIVATION_PARAM.get(self.activation, 0.0)
 
     def config(self):
         """JSON-able description of this layer."""
-        return {"type": "Dense", "units": self.units, "activation": self.activation,
-                "init": self.init, "use_bias": self.use_bias}
+        cfg = {"type": "Dense", "units": self.units, "activation": self.activation,
+               "init": self.init, "use_bias": self.use_bias}
+        if self.alpha is not None:
+            cfg["alpha"] = self.alpha
+        return cfg
 
     def __repr__(self):
         extra = "" if self.init == "auto" else f", init={self.init!r}"
         extra += "" if self.use_bias else ", use_bias=False"
+        extra += "" if self.alpha is None else f", alpha={self.alpha!r}"
         return f"Dense({self.units}, activation={self.activation!r}{extra})"
 
     def __eq__(self, other):
@@ -218,7 +240,7 @@ class Model:
         acts = [layer.activation for layer in dense]
         self._net = _core.Net(
             self._dims, [_names.ACTIVATIONS[a] for a in acts],
-            [_names.ACTIVATION_PARAM.get(a, 0.0) for a in acts], drops,
+            [layer.activation_param for layer in dense], drops,
             [layer.use_bias for layer in dense], self._params)
 
     def _init_params(self):
@@ -463,12 +485,13 @@ class Model:
                 io._require_keys(layer, ("type", "rate"), (), where)
                 io._require_config(layer, "rate", (int, float), low=0, high=1)
                 continue
-            io._require_keys(layer, ("type", "units"), ("activation", "init", "use_bias"),
-                             where)
+            io._require_keys(layer, ("type", "units"),
+                             ("activation", "init", "use_bias", "alpha"), where)
             units = io._require_config(layer, "units", int, low=1, high=io.MAX_UNITS)
             io._require_config(layer, "activation", str, optional=True)
             io._require_config(layer, "init", str, optional=True)
             io._require_config(layer, "use_bias", bool, optional=True)
+            io._require_config(layer, "alpha", (int, float), optional=True)
             n_params += n_in * units + units
             n_in = units
         params = io._require(arrays, "params", shape=(n_params,), dtype=dtype, finite=True)
