@@ -1,8 +1,9 @@
 """Build lepton's native core.
 
-One kernel source, ``src/lepton/_core.pyx`` (+ ``_core.pxd``, ``*.pxi`` and ``_lepton.h``),
-is compiled once per instruction-set level into ``lepton._core_<isa>``; ``lepton._dispatch``
-picks the best one the running CPU supports at import.  ``-march=native`` is never used.
+One kernel source, ``src/lepton/_core.pyx`` (+ its contract ``_core.pxd`` and what it
+includes from ``src/lepton/_native/``: ``*.pxi``, ``*.h``, ``*.inc``), is compiled once per
+instruction-set level into ``lepton._core_<isa>``; ``lepton._native.dispatch`` picks the best
+one the running CPU supports at import.  ``-march=native`` is never used.
 
 Environment knobs
 -----------------
@@ -25,6 +26,8 @@ from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join("src", "lepton")
+# What _core.pyx includes: "_native/<file>" resolves against SRC for Cython and the C compiler.
+NATIVE = os.path.join(SRC, "_native")
 VARIANT_ROOT = os.path.join("build", "_variants")
 # Copies live in a "lepton" package folder so Cython pairs lepton._core_<isa> with its .pxd.
 VARIANT_DIR = os.path.join(VARIANT_ROOT, "lepton")
@@ -163,8 +166,8 @@ def _make_extensions():
             [os.path.join(VARIANT_DIR, mod + ".pyx")],
             include_dirs=[np.get_include(), SRC],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-            depends=[os.path.join(SRC, f) for f in os.listdir(SRC)
-                     if f.endswith((".pxi", ".h", ".pxd", ".pyx"))],
+            depends=[os.path.join(d, f) for d in (SRC, NATIVE) for f in os.listdir(d)
+                     if f.endswith((".pxi", ".h", ".inc", ".pxd", ".pyx"))],
         ))
     return cythonize(
         exts,

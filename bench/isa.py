@@ -14,8 +14,8 @@ import sys
 
 import numpy as np
 
-from lepton import _dispatch
-from lepton._bench import alternate, median
+from lepton._native import dispatch as _dispatch
+from lepton.cli._bench import alternate, median
 
 TRAIN = """
 import time, numpy as np, lepton

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import lepton
-from lepton import _dispatch
+from lepton._native import dispatch as _dispatch, threads as _threads
 
 
 def test_openmp_enabled():
@@ -20,7 +20,7 @@ def test_openmp_enabled():
 
 
 def test_thread_control_round_trip():
-    old = lepton._threads._user_threads
+    old = _threads.user_threads()
     try:
         lepton.set_num_threads(1)
         assert lepton.get_num_threads() == 1
@@ -33,7 +33,7 @@ def test_thread_control_round_trip():
         with pytest.raises(TypeError):
             lepton.set_num_threads("4")
     finally:
-        lepton._threads._user_threads = old
+        lepton.set_num_threads(old)
 
 
 def test_threadpoolctl_limits_are_honoured():
@@ -95,6 +95,7 @@ def test_forcing_each_level(level):
         assert out.stdout.split() == [level, "90.0"]
 
 
+@pytest.mark.build
 def test_serial_build_without_openmp(tmp_path):
     """LEPTON_NO_OPENMP=1 builds serial kernels that still compute the same results."""
     import shutil

@@ -7,7 +7,7 @@ import pytest
 
 import lepton
 from lepton import ops
-from lepton._dispatch import core
+from lepton._testing import core
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: 2e-5, np.float64: 1e-12}

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from lepton import _names, kernels as K, ops
-from lepton._dispatch import core
+from lepton._testing import core, fast_math
+
+from _helpers import randn, targets
 
 DTYPES = [np.float32, np.float64]
 ACTIVATIONS = sorted(_names.ACTIVATIONS)
@@ -18,28 +20,12 @@ def tol(dtype):
     return dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
 
 
-def randn(rng, shape, dtype, scale=3.0):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
-
-
 @functools.lru_cache(maxsize=None)
 def cached_randn(seed, shape, dtype):
     """Read-only test input, generated once per (seed, shape, dtype)."""
     x = randn(np.random.default_rng(seed), shape, dtype)
     x.flags.writeable = False
     return x
-
-
-def targets(rng, loss, shape, dtype):
-    rows, cols = shape
-    if loss == "softmax_cross_entropy":
-        y = np.zeros(shape)
-        if cols:
-            y[np.arange(rows), rng.integers(0, cols, rows)] = 1
-        return y.astype(dtype)
-    if loss == "binary_cross_entropy":
-        return rng.random(shape).round().astype(dtype)
-    return randn(rng, shape, dtype)
 
 
 # ---------------------------------------------------------------- activations
@@ -365,7 +351,7 @@ def test_fast_math_float32_within_few_ulp(func):
     else:
         x = rng.uniform(lo, hi, 100_000).astype(np.float32)
         x = np.concatenate([x, (x / 1e4).astype(np.float32)])
-    got = core._fast_math(func, x)
+    got = fast_math(func, x)
     with np.errstate(all="ignore"):
         ref = ref_f(x.astype(np.float64))
     assert ulp_error(got, ref, np.float32).max() <= 4
@@ -383,7 +369,7 @@ def test_fast_math_float64_within_few_ulp(func):
     else:
         x = rng.uniform(lo, hi, 100_000)
         x = np.concatenate([x, x / 1e4])
-    got = core._fast_math(func, x)
+    got = fast_math(func, x)
     with np.errstate(all="ignore"):
         ref = ref_f(x)
     # numpy's float64 functions are themselves within ~1 ulp
@@ -397,7 +383,7 @@ def test_fast_math_special_values(dtype):
                   info.smallest_subnormal, -1.0, 1.0], dtype)
     with np.errstate(all="ignore"):
         for func in ("exp", "log", "log1p", "expm1"):
-            got = core._fast_math(func, x)
+            got = fast_math(func, x)
             want = getattr(np, func)(x.astype(np.float64))
             assert ulp_error(got, want, dtype).max() <= 2, func
             # NaN where numpy has NaN, infinities and signed zeros exactly
@@ -407,7 +393,7 @@ def test_fast_math_special_values(dtype):
             np.testing.assert_array_equal(np.signbit(got[special]), np.signbit(want[special]))
     # exp over/underflow thresholds: inf / subnormals rounded, not flushed
     big = np.log(info.max).astype(dtype)
-    e = core._fast_math("exp", np.array([big, np.nextafter(big, dtype(0)), big * 1.01,
+    e = fast_math("exp", np.array([big, np.nextafter(big, dtype(0)), big * 1.01,
                                          np.log(info.smallest_subnormal) + 0.1,
                                          np.log(info.tiny) - 3], dtype))
     with np.errstate(all="ignore"):
@@ -428,3 +414,65 @@ def test_ops_gemm_agrees_with_native(dtype):
     want = ops.gemm(a, b, c.copy(), trans_b=True, alpha=0.5, beta=2.0)
     np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12,
                                atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+# ---------------------------------------------------------------- the native contract
+@pytest.mark.parametrize("enum,prefix,table", [("Activation", "ACT_", "ACTIVATIONS"),
+                                               ("Loss", "LOSS_", "LOSSES"),
+                                               ("Optimizer", "OPT_", "OPTIMIZERS")])
+def test_name_tables_are_the_pxd_enums(enum, prefix, table):
+    members = getattr(core, enum).__members__
+    count = int(members[prefix + "COUNT"])
+    want = {k[len(prefix):].lower(): int(v) for k, v in members.items() if k != prefix + "COUNT"}
+    assert getattr(_names, table) == want
+    assert sorted(want.values()) == list(range(count))
+
+
+def test_unknown_codes_raise_in_the_core():
+    dims, params = [3, 2], np.zeros(8, np.float64)
+    n_act, n_loss, n_opt = (int(getattr(core, e).__members__[p + "COUNT"])
+                            for e, p in (("Activation", "ACT_"), ("Loss", "LOSS_"),
+                                         ("Optimizer", "OPT_")))
+    for bad in (n_act, -1):
+        with pytest.raises(ValueError, match="unknown activation code"):
+            core.Net(dims, [bad], [0.0], [0.0], [True], params)
+    net = core.Net(dims, [_names.ACTIVATIONS["identity"]], [0.0], [0.0], [True], params)
+    with pytest.raises(ValueError, match="unknown loss code"):
+        core.TrainState(net, n_loss, _names.OPTIMIZERS["sgd"])
+    with pytest.raises(ValueError, match="unknown optimizer code"):
+        core.TrainState(net, _names.LOSSES["mse"], n_opt)
+
+
+def test_oracle_rejects_unknown_names():
+    z = np.ones((2, 3))
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        ops.activation_forward(z, "swish")
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        ops.loss_grad(z, z, "hinge")
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        ops.optimizer_step("rmsprop", z.copy(), z, lr=0.1)
+
+
+def test_core_imports_no_module_of_the_package():
+    # Loaded on its own (not as lepton._core_<isa>), the compiled core must not pull in any
+    # lepton Python module: the Python layer calls the core, never the other way round.
+    import glob
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    (path,) = glob.glob(os.path.join(os.path.dirname(core.__file__), "_core_baseline*.so"))
+    code = ("import importlib.util, sys\n"
+            f"spec = importlib.util.spec_from_file_location('_core_baseline', {path!r})\n"
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+            "m.set_num_threads(1); assert m.get_num_threads() == 1\n"
+            "assert m.name_tables()['activations']['relu'] == m.Activation.ACT_RELU\n"
+            "print(sorted(k for k in sys.modules if k.split('.')[0] == 'lepton'\n"
+            "             and not k.startswith('lepton._core_')))\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, cwd=os.path.dirname(path))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    assert importlib.util.find_spec("lepton._native.threads") is not None

@@ -4,15 +4,16 @@ Cython + OpenMP kernels (GEMM, activations, losses, backprop, optimizers, dropou
 small Python API: :class:`Model`, :class:`Trainer`, scikit-learn compatible estimators and the
 ``lepton`` command.
 """
-__version__ = "0.1.0"
+from lepton._version import __version__  # noqa: E402
 
-from lepton._threads import get_num_threads, set_num_threads
-from lepton._dispatch import core as _core, isa as _isa
+from lepton._native.threads import get_num_threads, set_num_threads
+from lepton._native.dispatch import core as _core, isa as _isa
 
 gemm = _core.gemm
 
 from lepton.model import Dense, Dropout, Model  # noqa: E402
-from lepton.trainer import DivergenceError, Trainer  # noqa: E402
+from lepton.exceptions import DivergenceError, NotFittedError  # noqa: E402
+from lepton.trainer import Trainer  # noqa: E402
 from lepton.callbacks import Callback, EarlyStopping, History  # noqa: E402
 from lepton import schedules  # noqa: E402
 from lepton.io import load, save  # noqa: E402
@@ -35,7 +36,7 @@ def show_config(file=None):
     OpenMP runtime and thread count, the compiler and its flags, and the GEMM blocking.
     """
     import sys
-    from lepton import _dispatch
+    from lepton._native import dispatch as _dispatch, threads as _threads
 
     info = _core.build_info()
     lines = [
@@ -45,7 +46,8 @@ def show_config(file=None):
         f"  CPU supports     : {', '.join(_dispatch.supported)}",
         f"  OpenMP           : {'enabled' if info['openmp'] else 'DISABLED (serial build)'}"
         + (f" (OpenMP {info['openmp_version']})" if info['openmp'] else ""),
-        f"  threads          : {get_num_threads()} (of {_core.omp_num_procs()} processors)",
+        f"  threads          : {get_num_threads()} (of {_core.omp_num_procs()} processors)"
+        + ("; serial: forked after lepton ran threaded" if _threads.fork_serial() else ""),
         f"  compiler         : {info['compiler']}",
         f"  flags            : {info['cflags']}",
         f"  GEMM f32 blocking: {info['gemm_f32']}",
@@ -55,7 +57,8 @@ def show_config(file=None):
 
 
 __all__ = ["gemm", "set_num_threads", "get_num_threads", "openmp_enabled", "show_config",
-           "__version__", "Dense", "Dropout", "Model", "Trainer", "DivergenceError", "Callback",
+           "__version__", "Dense", "Dropout", "Model", "Trainer", "DivergenceError", "NotFittedError",
+           "Callback",
            "EarlyStopping", "History", "schedules", "save", "load", "datasets", "metrics",
            "preprocessing", "StandardScaler", "MinMaxScaler", "QuantileClipper", "load_digits",
            "MLPClassifier", "MLPRegressor", "convert"]

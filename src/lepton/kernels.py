@@ -29,7 +29,7 @@ optimizer_step(optimizer, w, g, m=None, v=None, *, is_weight=None, lr, momentum=
 dropout(x, rate, *, seed, step=0, layer=0, out=None, n_threads=None)
     Inverted dropout with a Philox mask keyed by (seed, step, layer, index).
 """
-from lepton._dispatch import core as _core
+from lepton._native.dispatch import core as _core
 
 gemm = _core.gemm
 activation_forward = _core.activation_forward

@@ -1,7 +1,17 @@
-# GEMM, laid out like BLIS: JC -> PC -> pack B -> IC -> pack A -> JR/IR -> micro-kernel.
-# Threads split C into disjoint 2-D blocks (over the IC/JR loops), never over k, so each
-# element is accumulated in the same order for any thread count: bitwise-identical results.
-# Included by _core.pyx.
+# GEMM kernels (nogil), laid out like BLIS: JC -> PC -> pack B -> IC -> pack A -> JR/IR ->
+# micro-kernel.  The checked def wrapper is in gemm_py.pxi; the register micro-kernels are C
+# (lepton.h, ukr.inc / gemv.inc / narrow.inc).
+#
+# Design:
+#   1. Threads split C into disjoint 2-D blocks (over the IC/JR loops), never over k, so each
+#      element is accumulated in the same order for any thread count: bitwise-identical
+#      results.
+#   2. Small products stay serial (a parallel region costs more than it saves below a few
+#      MFLOP); small operands are read in place instead of packed (gemm_direct), a few rows
+#      stream B (gemv), a narrow C packs B once and splits rows (gemm_narrow).  Every path
+#      uses the k blocks and tiles of the packed path, so the result is the same bits.
+#   3. Pack buffers come from lepton_tls_buffer (per OS thread, grow-only): no allocation in
+#      steady state; out of memory is reported as STATUS_NOMEM, never raised.
 
 cdef enum:
     # Below this many flops a parallel region costs more than it saves (~2-5 MFLOP here).
@@ -12,14 +22,6 @@ cdef enum:
     GEMM_DIRECT_MAX_BYTES = 131072
     # Transposing packs copy this many k-steps at a time so the panel being written stays in L1.
     PACK_CHUNK = 16
-
-
-cdef inline Py_ssize_t _min(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    return a if a < b else b
-
-
-cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    return (a + b - 1) // b
 
 
 cdef void pack_a(bint trans, Py_ssize_t mc, Py_ssize_t kc,
@@ -87,7 +89,7 @@ cdef void pack_b(bint trans, Py_ssize_t kc, Py_ssize_t nc,
 cdef inline void ukr(Py_ssize_t kc, const floating* a, const floating* b, floating* c,
                      Py_ssize_t ldc, floating alpha, floating beta,
                      const floating* bias) noexcept nogil:
-    """C[MR x NR] := alpha * Apanel @ Bpanel + beta * C + bias (C micro-kernel, _lepton.h)."""
+    """C[MR x NR] := alpha * Apanel @ Bpanel + beta * C + bias (C micro-kernel, lepton.h)."""
     if floating is float:
         ukr_f32(kc, a, 1, MR_F32, b, NR_F32, c, ldc, alpha, beta, bias)
     else:
@@ -100,7 +102,7 @@ cdef void macro_kernel(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, floating alp
                        const floating* bias, int mr, int nr) noexcept nogil:
     """C[mc x nc] := alpha * packedA @ packedB + beta * C + bias; edge tiles via a temp tile."""
     cdef Py_ssize_t ir, ir_i, jr, jr_i, rows, cols
-    cdef floating tile[16 * 64]   # >= MR*NR for every ISA level in _lepton.h
+    cdef floating tile[16 * 64]   # >= MR*NR for every ISA level in lepton.h
     cdef floating* ct
     cdef const floating* bj
     for jr_i in range(_ceil_div(nc, nr)):
@@ -156,7 +158,7 @@ cdef int gemm_serial(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
     pa = <floating*>lepton_tls_buffer(TLS_PACK_A, mcb * kcb * sizeof(floating))
     pb = <floating*>lepton_tls_buffer(TLS_PACK_B, ncb * kcb * sizeof(floating))
     if pa == NULL or pb == NULL:
-        return -1
+        return STATUS_NOMEM
     for jc_i in range(_ceil_div(n, ncb)):
         jc = jc_i * ncb
         nc = _min(ncb, n - jc)
@@ -179,7 +181,7 @@ cdef int gemm_serial(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
                     pack_a(False, mc, kc, a + ic * lda + pc, lda, pa, mr)
                 macro_kernel(mc, nc, kc, alpha, pa, pb, beta_p, c + ic * ldc + jc, ldc,
                              bias_p, mr, nr)
-    return 0
+    return STATUS_OK
 
 
 cdef int gemm_direct(bint trans_a, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
@@ -213,7 +215,7 @@ cdef int gemm_direct(bint trans_a, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     pa = <floating*>lepton_tls_buffer(TLS_PACK_A, mr * kcb * sizeof(floating))
     pb = <floating*>lepton_tls_buffer(TLS_PACK_B, nr * kcb * sizeof(floating))
     if pa == NULL or pb == NULL:
-        return -1
+        return STATUS_NOMEM
     for pc_i in range(_ceil_div(k, kcb)):
         pc = pc_i * kcb
         kc = _min(kcb, k - pc)
@@ -242,7 +244,7 @@ cdef int gemm_direct(bint trans_a, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                     ukr_any(kc, asrc, a_rs, a_cs, bsrc, b_rs, tile, nr, alpha, <floating>0,
                             <floating*>NULL)
                     merge_tile(rows, cols, tile, nr, beta_p, c + ir * ldc + jr, ldc, bias_p)
-    return 0
+    return STATUS_OK
 
 
 cdef inline void ukr_any(Py_ssize_t kc, const floating* a, Py_ssize_t rs_a, Py_ssize_t cs_a,
@@ -268,21 +270,39 @@ cdef inline void gemv_(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         gemv_f64(m, n, k, alpha, a, rs_a, cs_a, b, ldb, beta, c, ldc, bias)
 
 
+cdef struct _NarrowJob:      # gemm_narrow's row split (pointers typed by the chunk function)
+    const void* a
+    const void* pb
+    void* c
+    const void* bias
+    double alpha, beta        # the floating alpha / beta, exactly
+    Py_ssize_t k, n, rs_a, cs_a, ldc
+
+
+cdef int _narrow_rows(Py_ssize_t i0, Py_ssize_t i1, void* ctx, floating* tag) noexcept nogil:
+    """Rows i0..i1-1 of gemm_narrow's C (a chunk function for parallel_ranges)."""
+    cdef _NarrowJob* j = <_NarrowJob*>ctx
+    _narrow(i1 - i0, j.k, j.n, <floating>j.alpha, <const floating*>j.a + i0 * j.rs_a, j.rs_a,
+            j.cs_a, <const floating*>j.pb, <floating>j.beta, <floating*>j.c + i0 * j.ldc,
+            j.ldc, <const floating*>j.bias)
+    return 0
+
+
 cdef int gemm_narrow(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                      floating alpha, const floating* a, Py_ssize_t lda,
                      const floating* b, Py_ssize_t ldb, floating beta,
                      floating* c, Py_ssize_t ldc, const floating* bias,
                      int n_threads) noexcept nogil:
     """C := alpha * op(A) @ op(B) + beta * C + bias for n <= one vector: B packed, A in place."""
-    cdef unsigned int fpm, fpo
     cdef Py_ssize_t vl = LEPTON_VBYTES // sizeof(floating)
     cdef Py_ssize_t rs_a = 1 if trans_a else lda
     cdef Py_ssize_t cs_a = lda if trans_a else 1
-    cdef Py_ssize_t rows_per, i0, i1
-    cdef int nt = n_threads, t
+    cdef Py_ssize_t rows_per
+    cdef int nt = n_threads
+    cdef _NarrowJob job
     cdef floating* pb = <floating*>lepton_tls_buffer(TLS_PACK_B, k * vl * sizeof(floating))
     if pb == NULL:
-        return -1
+        return STATUS_NOMEM
     pack_b(trans_b, k, n, b, ldb, pb, <int>vl)  # k x vl, zero-padded; read by every thread
     if 2.0 * m * n * k < GEMM_PARALLEL_MIN_FLOPS:
         nt = 1
@@ -290,16 +310,12 @@ cdef int gemm_narrow(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
     nt = <int>_ceil_div(m, rows_per)
     if nt <= 1:
         _narrow(m, k, n, alpha, a, rs_a, cs_a, pb, beta, c, ldc, bias)
-        return 0
-    fpm = lepton_fp_mode()
-    for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
-        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
-        i0 = t * rows_per
-        i1 = _min(i0 + rows_per, m)
-        _narrow(i1 - i0, k, n, alpha, a + i0 * rs_a, rs_a, cs_a, pb, beta, c + i0 * ldc, ldc,
-                bias)
-        lepton_fp_set(fpo)
-    return 0
+        return STATUS_OK
+    job.a, job.pb, job.c, job.bias = a, pb, c, bias
+    job.alpha, job.beta = alpha, beta
+    job.k, job.n, job.rs_a, job.cs_a, job.ldc = k, n, rs_a, cs_a, ldc
+    parallel_ranges(m, rows_per, nt, _narrow_rows[floating], &job, False)
+    return STATUS_OK
 
 
 cdef inline void _narrow(Py_ssize_t m, Py_ssize_t k, Py_ssize_t n, floating alpha,
@@ -326,27 +342,62 @@ cdef void scale_rows(Py_ssize_t m, Py_ssize_t n, floating beta, floating* c, Py_
                 c[i * ldc + j] += bias[j]
 
 
+cdef struct _GemmGrid:       # gemm_'s tm x tn split of C into blocks of mt x nc rows/cols
+    const void* a
+    const void* b
+    void* c
+    const void* bias
+    double alpha, beta        # the floating alpha / beta, exactly
+    bint trans_a, trans_b
+    Py_ssize_t m, n, k, lda, ldb, ldc, mt, nc
+    int tn
+
+
+cdef int _gemm_blocks(Py_ssize_t t0, Py_ssize_t t1, void* ctx, floating* tag) noexcept nogil:
+    """Blocks t0..t1-1 of gemm_'s grid, each by gemm_serial (a chunk function for
+    parallel_ranges); 1 if out of memory."""
+    cdef _GemmGrid* g = <_GemmGrid*>ctx
+    cdef const floating* a = <const floating*>g.a
+    cdef const floating* b = <const floating*>g.b
+    cdef const floating* bias = <const floating*>g.bias
+    cdef floating* c = <floating*>g.c
+    cdef Py_ssize_t t, i0, i1, j0, j1
+    cdef int failed = 0
+    for t in range(t0, t1):
+        i0 = (t // g.tn) * g.mt
+        j0 = (t % g.tn) * g.nc
+        i1 = _min(i0 + g.mt, g.m)
+        j1 = _min(j0 + g.nc, g.n)
+        if i0 < i1 and j0 < j1:
+            failed |= gemm_serial(
+                g.trans_a, g.trans_b, i1 - i0, j1 - j0, g.k, <floating>g.alpha,
+                (a + i0 if g.trans_a else a + i0 * g.lda), g.lda,
+                (b + j0 * g.ldb if g.trans_b else b + j0), g.ldb, <floating>g.beta,
+                c + i0 * g.ldc + j0, g.ldc, (bias + j0 if bias != NULL else bias)) != 0
+    return failed
+
+
 cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                floating alpha, const floating* a, Py_ssize_t lda,
                const floating* b, Py_ssize_t ldb, floating beta,
                floating* c, Py_ssize_t ldc, const floating* bias,
                int n_threads) noexcept nogil:
-    """C := alpha * op(A) @ op(B) + beta * C (+ bias row); returns 0, or -1 if out of memory."""
-    cdef unsigned int fpm, fpo
-    cdef int mr, nr, nt, tm, tn, best_tm, t, failures = 0
-    cdef Py_ssize_t tiles_m, tiles_n, cost, best_cost, pack, best_pack, i0, i1, j0, j1, mt, nt_cols
+    """C := alpha * op(A) @ op(B) + beta * C (+ bias row); STATUS_OK or STATUS_NOMEM."""
+    cdef int mr, nr, nt, tm, tn, best_tm
+    cdef Py_ssize_t tiles_m, tiles_n, cost, best_cost, pack, best_pack
     cdef double flops
     cdef Py_ssize_t vl
+    cdef _GemmGrid grid
     if m <= 0 or n <= 0:
-        return 0
+        return STATUS_OK
     if k <= 0 or alpha == 0:
         scale_rows(m, n, beta, c, ldc, bias)
-        return 0
+        return STATUS_OK
     if m <= GEMV_MAX_ROWS and not trans_b:
         # A few rows (prediction on single samples): stream B instead of packing all of it.
         # Serial: measured here, a second thread costs more than it saves at these sizes.
         gemv_(m, n, k, alpha, a, trans_a, lda, b, ldb, beta, c, ldc, bias)
-        return 0
+        return STATUS_OK
     vl = LEPTON_VBYTES // sizeof(floating)
     if n <= vl:
         return gemm_narrow(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
@@ -383,20 +434,14 @@ cdef int gemm_(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
         return gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
     tm = best_tm
     tn = nt // tm
-    mt = _ceil_div(tiles_m, tm) * mr       # rows per block
-    nt_cols = _ceil_div(tiles_n, tn) * nr  # cols per block
-    fpm = lepton_fp_mode()
-    for t in prange(nt, nogil=True, num_threads=nt, schedule="static"):
-        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
-        i0 = (t // tn) * mt
-        j0 = (t % tn) * nt_cols
-        i1 = _min(i0 + mt, m)
-        j1 = _min(j0 + nt_cols, n)
-        if i0 < i1 and j0 < j1:
-            failures += gemm_serial(
-                trans_a, trans_b, i1 - i0, j1 - j0, k, alpha,
-                (a + i0 if trans_a else a + i0 * lda), lda,
-                (b + j0 * ldb if trans_b else b + j0), ldb, beta,
-                c + i0 * ldc + j0, ldc, (bias + j0 if bias != NULL else <floating*>NULL)) != 0
-        lepton_fp_set(fpo)
-    return -1 if failures else 0
+    grid.a, grid.b, grid.c, grid.bias = a, b, c, bias
+    grid.alpha, grid.beta = alpha, beta
+    grid.trans_a, grid.trans_b = trans_a, trans_b
+    grid.m, grid.n, grid.k, grid.lda, grid.ldb, grid.ldc = m, n, k, lda, ldb, ldc
+    grid.mt = _ceil_div(tiles_m, tm) * mr     # rows per block
+    grid.nc = _ceil_div(tiles_n, tn) * nr     # cols per block
+    grid.tn = tn
+    # One block per thread: nt tasks of one block each.
+    if parallel_ranges(nt, 1, nt, _gemm_blocks[floating], &grid, False):
+        return STATUS_NOMEM
+    return STATUS_OK

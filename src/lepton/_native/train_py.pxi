@@ -1,20 +1,15 @@
-# Python-facing holders of the native network (Net) and training state (TrainState).
-# Included by _train.pxi.  They validate every argument (types, dtypes, shapes, contiguity,
-# ranges) while holding the GIL, then make ONE nogil call.  Value checks that need a pass
-# over user data (NaN in y, label ranges) belong to lepton.model / lepton.trainer, which run
-# them once per fit, not once per call.
+# GIL-side holders of the native network (Net) and training state (TrainState): checked
+# wrappers over the kernels of train.pxi (whose workspace layout, _align and PREDICT_CHUNK,
+# they size).  They validate every argument (types, dtypes, shapes, contiguity, ranges,
+# activation / loss / optimizer codes against the enums' count sentinels) while holding the
+# GIL, then make ONE nogil call.  Value checks that need a pass over user data (NaN in y,
+# label ranges) belong to lepton.model / lepton.trainer, which run them once per fit, not
+# once per call.
+from libc.stdlib cimport malloc, free
+
 
 cdef inline int _dtype_num(bint f64) noexcept:
     return cnp.NPY_FLOAT64 if f64 else cnp.NPY_FLOAT32
-
-
-cdef cnp.ndarray _check_rows(object x, str name, Py_ssize_t n, Py_ssize_t cols, object dtype):
-    """x as a C-contiguous ndarray of `dtype`, shape (n, cols) (cols < 0: 1-D of length n)."""
-    cdef cnp.ndarray arr = _check(x, name, 1 if cols < 0 else 2, dtype)
-    if arr.shape[0] != n or (cols >= 0 and arr.shape[1] != cols):
-        want = f"({n},)" if cols < 0 else f"({n}, {cols})"
-        raise ValueError(f"{name} has shape {x.shape}, expected {want}")
-    return arr
 
 
 cdef class Net:
@@ -60,7 +55,7 @@ cdef class Net:
             if l > 0 and dims[l] > self.plan.max_width:
                 self.plan.max_width = dims[l]
         for l in range(L):
-            if not 0 <= int(acts[l]) <= ACT_SOFTMAX:
+            if not 0 <= int(acts[l]) < ACT_COUNT:
                 raise ValueError(f"unknown activation code {acts[l]}")
             if not 0.0 <= float(drops[l]) < 1.0:
                 raise ValueError(f"dropout rates must be in [0, 1), got {drops[l]}")
@@ -129,7 +124,7 @@ cdef class Net:
         cdef Py_ssize_t chunk = PREDICT_CHUNK
         if batch_size is not None:
             chunk = _integer(batch_size, "batch_size", 1, 2**31 - 1)
-        cdef int nt = resolve_threads(n_threads)
+        cdef int nt = _resolve_threads(n_threads)
         cdef Py_ssize_t n_chunks = (n + chunk - 1) // chunk
         cdef Py_ssize_t n_ws = nt if 1 < nt < n_chunks else (n_chunks if 1 < nt else 1)
         cdef Py_ssize_t stride = _align(_min(n, chunk) * self.plan.max_width)
@@ -147,7 +142,7 @@ cdef class Net:
         cdef unsigned int fpo
         try:
             with nogil:
-                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
+                fpo = lepton_fp_flush()  # subnormals flushed (see lepton.h)
                 if self.f64:
                     finite = all_finite[double](n * self.plan.dims[0], <double*>px)
                     if finite:
@@ -164,8 +159,7 @@ cdef class Net:
                 self._ws_busy = False
         if not finite:
             raise ValueError("Input X contains NaN or infinity")
-        if rc != 0:
-            raise MemoryError("predict: could not allocate GEMM packing buffers")
+        _raise_status(rc, "predict")
         return out
 
 
@@ -192,18 +186,18 @@ cdef class TrainState:
 
     def __cinit__(self, Net net, int loss, int optimizer):
         cdef int L = net.plan.n_layers, l
-        if not 0 <= loss <= LOSS_HUBER:
+        if not loss_known(loss):
             raise ValueError(f"unknown loss code {loss}")
-        if not 0 <= optimizer <= OPT_ADAMW:
+        if not opt_known(optimizer):
             raise ValueError(f"unknown optimizer code {optimizer}")
         self.net = net
         self.plan.loss = loss
         self.plan.opt = optimizer
         # Cross-entropies consume the logits (softmax / sigmoid fused into the loss).
-        self.plan.logits = loss == LOSS_SOFTMAX_CE or loss == LOSS_BCE_LOGITS
-        if loss == LOSS_SOFTMAX_CE and net.plan.acts[L - 1] != ACT_SOFTMAX:
+        self.plan.logits = loss == LOSS_SOFTMAX_CROSS_ENTROPY or loss == LOSS_BINARY_CROSS_ENTROPY
+        if loss == LOSS_SOFTMAX_CROSS_ENTROPY and net.plan.acts[L - 1] != ACT_SOFTMAX:
             raise ValueError("softmax_cross_entropy needs a softmax output layer")
-        if loss == LOSS_BCE_LOGITS and net.plan.acts[L - 1] != ACT_SIGMOID:
+        if loss == LOSS_BINARY_CROSS_ENTROPY and net.plan.acts[L - 1] != ACT_SIGMOID:
             raise ValueError("binary_cross_entropy needs a sigmoid output layer")
         self._offs = <Py_ssize_t*>malloc(3 * L * sizeof(Py_ssize_t))
         if self._offs == NULL:
@@ -342,7 +336,7 @@ cdef class TrainState:
         LO = _check_rows(losses, "losses", nb, -1, np.dtype(np.float64))
         if not cnp.PyArray_ISWRITEABLE(LO):
             raise ValueError("losses is read-only")
-        cdef int nt = resolve_threads(n_threads)
+        cdef int nt = _resolve_threads(n_threads)
         cdef void* px = cnp.PyArray_DATA(A)
         cdef void* py = cnp.PyArray_DATA(B)
         cdef void* ps = NULL if S is None else cnp.PyArray_DATA(S)
@@ -359,7 +353,7 @@ cdef class TrainState:
         self._claim()
         try:
             with nogil:
-                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
+                fpo = lepton_fp_flush()  # subnormals flushed (see lepton.h)
                 if self.net.f64:
                     done = train_batches[double](
                         &self.net.plan, &self.plan, n, <double*>px, <double*>py,
@@ -375,7 +369,7 @@ cdef class TrainState:
         finally:
             self._busy = False
         if done < 0:
-            raise MemoryError("train: could not allocate GEMM packing buffers")
+            _raise_status(<int>done, "train")
         return done
 
     def loss_and_grad(self, X, Y, sw=None, *, bint train=True, step=None, n_threads=None):
@@ -387,7 +381,7 @@ cdef class TrainState:
         if n < 1 or n > self.capacity:
             raise ValueError(f"X must have 1..{self.capacity} rows, got {n}")
         cdef uint64_t st = self.step_count + 1 if step is None else step
-        cdef int nt = resolve_threads(n_threads), status = 0
+        cdef int nt = _resolve_threads(n_threads), status = 0
         cdef void* px = cnp.PyArray_DATA(A)
         cdef void* py = cnp.PyArray_DATA(B)
         cdef void* ps = NULL if S is None else cnp.PyArray_DATA(S)
@@ -399,7 +393,7 @@ cdef class TrainState:
         self._claim()
         try:
             with nogil:
-                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
+                fpo = lepton_fp_flush()  # subnormals flushed (see lepton.h)
                 if self.net.f64:
                     loss = forward_backward[double](
                         &self.net.plan, &self.plan, n, <double*>px, <double*>py, <double*>ps,
@@ -415,8 +409,7 @@ cdef class TrainState:
                 lepton_fp_set(fpo)
         finally:
             self._busy = False
-        if status != 0:
-            raise MemoryError("loss_and_grad: could not allocate GEMM packing buffers")
+        _raise_status(status, "loss_and_grad")
         return loss
 
     def evaluate(self, X, Y, sw=None, out=None, n_threads=None):
@@ -433,7 +426,7 @@ cdef class TrainState:
         O = None if out is None else _check_rows(out, "out", n, K, self.net.dtype)
         if O is not None and not cnp.PyArray_ISWRITEABLE(O):
             raise ValueError("out is read-only")
-        cdef int nt = resolve_threads(n_threads), status = 0
+        cdef int nt = _resolve_threads(n_threads), status = 0
         cdef char* px = <char*>cnp.PyArray_DATA(A)
         cdef char* py = <char*>cnp.PyArray_DATA(B)
         cdef char* ps = NULL if S is None else <char*>cnp.PyArray_DATA(S)
@@ -446,7 +439,7 @@ cdef class TrainState:
         self._claim()
         try:
             with nogil:
-                fpo = lepton_fp_flush()  # subnormals flushed (see _lepton.h)
+                fpo = lepton_fp_flush()  # subnormals flushed (see lepton.h)
                 r0 = 0
                 while r0 < n and status == 0:
                     rows = _min(cap, n - r0)
@@ -476,24 +469,5 @@ cdef class TrainState:
                 lepton_fp_set(fpo)
         finally:
             self._busy = False
-        if status != 0:
-            raise MemoryError("evaluate: could not allocate GEMM packing buffers")
+        _raise_status(status, "evaluate")
         return total
-
-
-def all_finite_array(x):
-    """True if no element of ``x`` (float32/float64, C-contiguous, any shape) is NaN or inf.
-
-    One pass, no temporary array (unlike ``np.isfinite(x).all()``).
-    """
-    cdef cnp.ndarray A = _check(x, "x", -1)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(A)
-    cdef void* p = cnp.PyArray_DATA(A)
-    cdef int ok
-    cdef bint f64 = A.dtype == np.float64
-    with nogil:
-        if f64:
-            ok = all_finite[double](n, <double*>p)
-        else:
-            ok = all_finite[float](n, <float*>p)
-    return bool(ok)

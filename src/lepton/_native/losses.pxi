@@ -1,6 +1,6 @@
-# Fused output-layer losses (softmax cross-entropy, binary cross-entropy with logits, MSE,
-# MAE, Huber) and their checked def wrapper.  Included by _core.pyx after _kernels.pxi,
-# whose math and chunking helpers it uses.
+# Fused output-layer loss kernels (nogil): softmax cross-entropy, binary cross-entropy with
+# logits, MSE, MAE, Huber.  The checked def wrapper is in losses_py.pxi.  Uses math.pxi and
+# the row reductions of reductions.pxi (_max8, _sum8).
 #
 # Design:
 #   1. One call returns scale * L and writes dz = scale * dL/dz, with the softmax / sigmoid
@@ -12,6 +12,8 @@
 #   3. dz may alias z (the training step overwrites the logits with their gradient): every
 #      row (or group of short rows) reads z before writing dz, or reads z_j before writing
 #      dz_j in the same iteration.
+#   4. Every loss code has its own branch; a code outside [0, LOSS_COUNT) returns
+#      STATUS_BAD_CODE with nothing written (the wrapper validates the name first).
 
 cdef enum:
     LOSS_CHUNK_ELEMS = 4096            # fixed work of one loss-value chunk
@@ -19,7 +21,6 @@ cdef enum:
     LOSS_BLOCK = 256                   # per-element terms buffered on the stack
 
 
-# ---------------------------------------------------------------- kernels
 cdef void _ce_terms(Py_ssize_t n, const floating* z, const floating* y, floating mx,
                     floating* t) noexcept nogil:
     """t = y (mx - z), 0 where y == 0 (so z = -inf with y = 0 costs nothing, not inf * 0)"""
@@ -209,26 +210,27 @@ cdef void _huber_grad(Py_ssize_t n, const floating* z, const floating* y, floati
 
 cdef inline void _terms(int loss, Py_ssize_t n, const floating* z, const floating* y,
                         floating* t, floating d) noexcept nogil:
-    if loss == LOSS_BCE_LOGITS:
+    """t = l(z, y) per element for the elementwise losses (BCE, MSE, MAE, Huber)"""
+    if loss == LOSS_BINARY_CROSS_ENTROPY:
         _bce_terms(n, z, y, t)
     elif loss == LOSS_MSE:
         _sq_terms(n, z, y, t)
     elif loss == LOSS_MAE:
         _abs_terms(n, z, y, t)
-    else:
+    elif loss == LOSS_HUBER:
         _huber_terms(n, z, y, t, d)
 
 
 cdef inline void _grad(int loss, Py_ssize_t n, Py_ssize_t cols, const floating* z,
                        const floating* y, floating* dz, double c, floating d) noexcept nogil:
     """dz = c dl/dz for n elements of rows with cols columns"""
-    if loss == LOSS_BCE_LOGITS:
+    if loss == LOSS_BINARY_CROSS_ENTROPY:
         _bce_grad(n, z, y, dz, <floating>c)
     elif loss == LOSS_MSE:
         _mse_grad(n, z, y, dz, <floating>(2 * c / cols))
     elif loss == LOSS_MAE:
         _mae_grad(n, z, y, dz, <floating>(c / cols))
-    else:
+    elif loss == LOSS_HUBER:
         _huber_grad(n, z, y, dz, <floating>(c / cols), d)
 
 
@@ -240,7 +242,7 @@ cdef double _elem_rows(int loss, Py_ssize_t rows, Py_ssize_t cols,
     """sum_i w_i l_i, l_i = sum_j bce | mean_j (z-y)^2, |z-y|, huber; dz_i = gscale w_i dl_i"""
     cdef floating t[LOSS_BLOCK]
     cdef floating d = <floating>delta
-    cdef double total = 0, l, mean = 1.0 if loss == LOSS_BCE_LOGITS else 1.0 / cols
+    cdef double total = 0, l, mean = 1.0 if loss == LOSS_BINARY_CROSS_ENTROPY else 1.0 / cols
     cdef Py_ssize_t i0 = 0, j0, nr, ne, r, rb = _max(1, LOSS_BLOCK // cols)
     while i0 < rows:
         nr = _min(rb, rows - i0)
@@ -278,7 +280,7 @@ cdef double _loss_rows(int loss, Py_ssize_t rows, Py_ssize_t cols,
     """sum_i w_i l_i (in row order); dz_i = gscale w_i dl_i/dz_i"""
     cdef Py_ssize_t i, nr, rb
     cdef double total = 0, w
-    if loss != LOSS_SOFTMAX_CE:
+    if loss != LOSS_SOFTMAX_CROSS_ENTROPY:   # BCE, MSE, MAE, Huber: _terms / _grad
         return _elem_rows(loss, rows, cols, z, y, sw, dz, param, gscale)
     if 2 * cols <= LOSS_BLOCK:
         rb = LOSS_BLOCK // cols
@@ -297,146 +299,59 @@ cdef double _loss_rows(int loss, Py_ssize_t rows, Py_ssize_t cols,
     return total
 
 
-cdef double loss_grad(int loss, Py_ssize_t rows, Py_ssize_t cols,
-                      const floating* z,                 # IN  rows x cols
-                      const floating* y,                 # IN  rows x cols
-                      const floating* sw,                # IN  rows, may be NULL
-                      floating* dz,                      # OUT rows x cols, may be NULL
-                      double param, double scale, int n_threads) noexcept nogil:
-    """scale * (1/rows) sum_i w_i l_i; dz = scale * dL/dz (dz may alias z)"""
-    cdef unsigned int fpm, fpo
-    cdef Py_ssize_t rc, nch, lo, hi
+cdef struct _LossJob:       # one loss_grad call, for its chunk function
+    int loss
+    Py_ssize_t cols, rc       # rc: rows per chunk
+    const void* z
+    const void* y
+    const void* sw
+    void* dz
+    double param, gscale
+    double* part              # one partial value per chunk
+
+
+cdef int _loss_chunk(Py_ssize_t lo, Py_ssize_t hi, void* ctx, floating* tag) noexcept nogil:
+    """Rows lo..hi-1 (chunk lo // rc) of loss_grad (a chunk function for parallel_ranges)."""
+    cdef _LossJob* j = <_LossJob*>ctx
+    cdef const floating* sw = <const floating*>j.sw
+    cdef floating* dz = <floating*>j.dz
+    j.part[lo // j.rc] = _loss_rows(j.loss, hi - lo, j.cols, <const floating*>j.z + lo * j.cols,
+                                    <const floating*>j.y + lo * j.cols,
+                                    (sw + lo if sw != NULL else sw),
+                                    (dz + lo * j.cols if dz != NULL else dz), j.param, j.gscale)
+    return STATUS_OK
+
+
+cdef int loss_grad(int loss, Py_ssize_t rows, Py_ssize_t cols,
+                   const floating* z,                    # IN  rows x cols
+                   const floating* y,                    # IN  rows x cols
+                   const floating* sw,                   # IN  rows, may be NULL
+                   floating* dz,                         # OUT rows x cols, may be NULL
+                   double param, double scale,
+                   double* value,                        # OUT 1
+                   int n_threads) noexcept nogil:
+    """value = scale * (1/rows) sum_i w_i l_i; dz = scale * dL/dz (dz may alias z)"""
+    cdef Py_ssize_t rc, nch
     cdef double part[LOSS_MAX_CHUNKS]
-    cdef double total = 0, gscale
+    cdef double total = 0
     cdef int c, nt
+    cdef _LossJob job
+    if not loss_known(loss):
+        return STATUS_BAD_CODE
     if rows <= 0 or cols <= 0:
-        return 0.0
-    gscale = scale / rows
+        value[0] = 0.0
+        return STATUS_OK
     # Row chunks depend on (rows, cols) only, never on the thread count.
     rc = _ceil_div(LOSS_CHUNK_ELEMS, cols)
     rc = rc if rc > _ceil_div(rows, LOSS_MAX_CHUNKS) else _ceil_div(rows, LOSS_MAX_CHUNKS)
     nch = _ceil_div(rows, rc)
     nt = _threads_for(<double>rows * cols, EXP_PER_THREAD, n_threads)
     nt = nt if nt < nch else <int>nch
-    if nt <= 1:
-        for c in range(nch):
-            lo = c * rc
-            hi = _min(lo + rc, rows)
-            part[c] = _loss_rows(loss, hi - lo, cols, z + lo * cols, y + lo * cols,
-                                 (sw + lo if sw != NULL else sw),
-                                 (dz + lo * cols if dz != NULL else dz), param, gscale)
-    else:
-        fpm = lepton_fp_mode()
-        for c in prange(nch, nogil=True, num_threads=nt, schedule="static"):
-            fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
-            lo = c * rc
-            hi = _min(lo + rc, rows)
-            part[c] = _loss_rows(loss, hi - lo, cols, z + lo * cols, y + lo * cols,
-                                 (sw + lo if sw != NULL else sw),
-                                 (dz + lo * cols if dz != NULL else dz), param, gscale)
-            lepton_fp_set(fpo)
+    job.loss, job.cols, job.rc = loss, cols, rc
+    job.z, job.y, job.sw, job.dz = z, y, sw, dz
+    job.param, job.gscale, job.part = param, scale / rows, part
+    parallel_ranges(rows, rc, nt, _loss_chunk[floating], &job, False)
     for c in range(nch):
         total += part[c]
-    return scale * total / rows
-
-
-# ---------------------------------------------------------------- def wrapper
-def loss_and_grad(z, y, loss, *, sample_weight=None, param=None, scale=1.0, grad=True, out=None,
-              n_threads=None):
-    """Loss value and its gradient with respect to ``z``, in one pass.
-
-    ``value = scale * (1/rows) * sum_i w_i * l_i`` and ``dz = d value / d z``, where
-    ``w = sample_weight`` (ones if None) and, per row ``i``:
-
-    - "softmax_cross_entropy": ``l_i = -sum_j y_ij log softmax(z_i)_j`` (``z``: logits)
-    - "binary_cross_entropy": ``l_i = sum_j max(z,0) - z y + log1p(exp(-|z|))`` (logits)
-    - "mse": ``mean_j (z_ij - y_ij)**2``;  "mae": ``mean_j |z_ij - y_ij|``
-    - "huber": ``mean_j huber(z_ij - y_ij)``, ``huber(r) = r**2/2`` if ``|r| <= delta`` else
-      ``delta * (|r| - delta/2)``
-
-    The classification losses fuse the softmax / sigmoid in and stay finite for any finite
-    logits.
-
-    Parameters
-    ----------
-    z : ndarray, 2-D (rows, cols), C-contiguous, float32 or float64
-        Logits (classification) or predictions (regression); finite.
-    y : ndarray
-        Targets, same shape and dtype as ``z``, finite (one-hot or probabilities for the
-        cross-entropies).
-    loss : str
-        One of ``lepton._names.LOSSES`` or an alias.
-    sample_weight : ndarray, optional
-        Shape (rows,), same dtype, finite and >= 0.
-    param : float, optional
-        Huber's ``delta`` (default 1.0, must be > 0); the other losses take none.
-    scale : float
-        Multiplies the value and the gradient (e.g. 0.5 with "mse" for scikit-learn's
-        squared error).
-    grad : bool
-        Compute the gradient (else only the value; ``dz`` is None).
-    out : ndarray, optional
-        Where to write ``dz``: same shape and dtype as ``z``, writable; may be ``z`` itself.
-    n_threads : int, optional
-        Threads; None follows :func:`lepton.set_num_threads`, -1 uses all processors.
-
-    Returns
-    -------
-    value : float
-    dz : ndarray of the shape of ``z``, or None when ``grad`` is False
-    """
-    cdef str name = _names.loss_name(loss)
-    cdef int code = _names.LOSSES[name]
-    cdef cnp.ndarray Z = _operand(z, "z", None, (2,), False)
-    cdef cnp.ndarray Y = _operand(y, "y", Z.dtype, (2,), False)
-    _same_shape(Y, "y", Z, "z")
-    if Z.shape[0] == 0 or Z.shape[1] == 0:
-        raise ValueError(f"z has shape {(<object>Z).shape}; a loss needs at least one row "
-                         f"and one column")
-    cdef cnp.ndarray SW = None
-    if sample_weight is not None:
-        SW = _operand(sample_weight, "sample_weight", Z.dtype, (1,), False)
-        if SW.shape[0] != Z.shape[0]:
-            raise ValueError(f"sample_weight has {SW.shape[0]} entries, but z has "
-                             f"{Z.shape[0]} rows; expected one weight per row")
-    cdef double p = 0.0
-    if name == "huber":
-        p = 1.0 if param is None else _real(param, "param (huber delta)", 0, INFINITY,
-                                               True, True)
-    elif param is not None:
-        raise ValueError(f"loss {name!r} takes no param, got param={param!r}; only "
-                         f"'huber' has one (delta)")
-    cdef double sc = _real(scale, "scale", -INFINITY, INFINITY, True, True)
-    if not isinstance(grad, (bool, np.bool_)):
-        raise TypeError(f"grad must be a bool, got {type(grad).__name__} {grad!r}")
-    if out is not None and not grad:
-        raise ValueError("out was given but grad=False; pass grad=True to get the gradient")
-    cdef int nt = resolve_threads(n_threads)
-    _require_finite(Z, "z")
-    _require_finite(Y, "y")
-    if SW is not None:
-        _require_finite(SW, "sample_weight")
-        if np.any(SW < 0):
-            raise ValueError("sample_weight must be >= 0; it contains negative values")
-    cdef cnp.ndarray DZ = _output(out, Z, (<object>Z).shape) if grad else None
-    Z = _unshared(Z, DZ)
-    # The kernel lets dz alias z only; y and the weights are copied if out overlaps them.
-    if DZ is not None and np.may_share_memory(Y, DZ):
-        Y = Y.copy()
-    if DZ is not None and SW is not None and np.may_share_memory(SW, DZ):
-        SW = SW.copy()
-    cdef Py_ssize_t rows = Z.shape[0], cols = Z.shape[1]
-    cdef void* pz = _ptr(Z)
-    cdef void* py = _ptr(Y)
-    cdef void* psw = _ptr(SW)
-    cdef void* pdz = _ptr(DZ)
-    cdef double value
-    if _is_f32(Z):
-        with nogil:
-            value = loss_grad(code, rows, cols, <const float*>pz, <const float*>py,
-                              <const float*>psw, <float*>pdz, p, sc, nt)
-    else:
-        with nogil:
-            value = loss_grad(code, rows, cols, <const double*>pz, <const double*>py,
-                              <const double*>psw, <double*>pdz, p, sc, nt)
-    return value, DZ
+    value[0] = scale * total / rows
+    return STATUS_OK

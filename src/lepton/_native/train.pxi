@@ -1,6 +1,6 @@
-# The whole MLP in native code: inference forward and the fused training step.
-# Included by _core.pyx after the kernels it calls (gemm_, act_*, loss_grad, col_sum,
-# sq_norm, optim_step, dropout_apply).
+# The whole MLP in native code (nogil): inference forward and the fused training step, built
+# from the kernels of gemm.pxi, activations.pxi, losses.pxi, reductions.pxi, optim.pxi and
+# dropout.pxi.  The GIL-side holders (Net, TrainState) are in train_py.pxi.
 #
 # Design:
 #   1. A network is a NetPlan (sizes, activation codes, dropout rates, offsets into ONE flat
@@ -21,10 +21,11 @@
 #      does an update that would overflow (optim_step is all or nothing), so the parameters
 #      and optimizer state are never non-finite: divergence leaves the last finite weights.
 #   4. Everything the wrappers validate happens before the GIL is released; the nogil code
-#      only reports "out of memory" (GEMM pack buffers) through a status value.
+#      reports through a status value: STATUS_NOMEM (GEMM pack buffers) or, as a fallback
+#      the wrappers' validation never lets happen, STATUS_BAD_CODE for an activation, loss or
+#      optimizer code outside its enum (checked before anything is written).
 from libc.math cimport isfinite, sqrt
-from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy, memset
+from libc.string cimport memcpy
 
 cdef enum:
     # Rows per inference chunk: activations of a chunk stay in L2; chunks are the unit of
@@ -44,7 +45,7 @@ cdef int dense_forward(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out,
                        const floating* b,                        # IN  n_out, may be NULL
                        floating* z,                              # OUT m x n_out
                        int n_threads) noexcept nogil:
-    """Z = X @ W + b; returns 0, or -1 if out of memory."""
+    """Z = X @ W + b; STATUS_OK or STATUS_NOMEM."""
     return gemm_(False, False, m, n_out, n_in, <floating>1, x, n_in, w, n_out, <floating>0,
                  z, n_out, b, n_threads)
 
@@ -53,25 +54,59 @@ cdef inline const floating* _bias(const NetPlan* net, const floating* params, in
     return params + net.b_off[l] if net.use_bias[l] else <const floating*>NULL
 
 
+cdef int plan_check(const NetPlan* net, const TrainPlan* tp) noexcept nogil:
+    """STATUS_OK if every activation (and, tp != NULL, the loss and optimizer) code is known,
+    else STATUS_BAD_CODE."""
+    cdef int l
+    for l in range(net.n_layers):
+        if not act_known(net.acts[l]):
+            return STATUS_BAD_CODE
+    if tp != NULL and not (loss_known(tp.loss) and opt_known(tp.opt)):
+        return STATUS_BAD_CODE
+    return STATUS_OK
+
+
 cdef int net_forward(const NetPlan* net, Py_ssize_t m,
                      const floating* x,                          # IN  m x dims[0]
                      const floating* params,                     # IN  n_params
                      floating* ws, Py_ssize_t ws_stride,         # scratch 2 x ws_stride
                      floating* out,                              # OUT m x dims[L]
                      int n_threads) noexcept nogil:
-    """out = f_L(... f_1(x W_1 + b_1) ...) (inference: no dropout); 0, or -1 if out of memory."""
-    cdef int l, L = net.n_layers
+    """out = f_L(... f_1(x W_1 + b_1) ...) (inference: no dropout); a status."""
+    cdef int l, rc, L = net.n_layers
     cdef const floating* inp = x
     cdef floating* dst
     for l in range(L):
         dst = out if l == L - 1 else ws + (l % 2) * ws_stride
-        if dense_forward(m, net.dims[l], net.dims[l + 1], inp, params + net.w_off[l],
-                         _bias(net, params, l), dst, n_threads) != 0:
-            return -1
-        if net.acts[l] != ACT_IDENTITY:
-            act_forward(net.acts[l], m, net.dims[l + 1], dst, dst, net.act_param[l], n_threads)
+        rc = dense_forward(m, net.dims[l], net.dims[l + 1], inp, params + net.w_off[l],
+                           _bias(net, params, l), dst, n_threads)
+        if rc == STATUS_OK and net.acts[l] != ACT_IDENTITY:
+            rc = act_forward(net.acts[l], m, net.dims[l + 1], dst, dst, net.act_param[l],
+                             n_threads)
+        if rc != STATUS_OK:
+            return rc
         inp = dst
-    return 0
+    return STATUS_OK
+
+
+cdef struct _PredictJob:    # predict_rows' row chunks, for its chunk function
+    const NetPlan* net
+    const void* x
+    const void* params
+    void* ws
+    void* out
+    Py_ssize_t stride
+
+
+cdef int _predict_chunk(Py_ssize_t r0, Py_ssize_t r1, void* ctx, floating* tag) noexcept nogil:
+    """Rows r0..r1-1 of predict_rows, serial, in the calling OpenMP thread's slice of the
+    workspace (a chunk function for parallel_ranges); 1 on failure."""
+    cdef _PredictJob* j = <_PredictJob*>ctx
+    cdef Py_ssize_t d_in = j.net.dims[0], d_out = j.net.dims[j.net.n_layers]
+    return net_forward(j.net, r1 - r0, <const floating*>j.x + r0 * d_in,
+                       <const floating*>j.params,
+                       <floating*>j.ws + 2 * j.stride * lepton_omp_thread_num(), j.stride,
+                       <floating*>j.out + r0 * d_out, 1) != STATUS_OK
 
 
 cdef int predict_rows(const NetPlan* net, Py_ssize_t n, Py_ssize_t chunk,
@@ -80,32 +115,30 @@ cdef int predict_rows(const NetPlan* net, Py_ssize_t n, Py_ssize_t chunk,
                       floating* ws,                              # scratch, see Net._predict_ws
                       floating* out,                             # OUT n x dims[L]
                       int n_threads) noexcept nogil:
-    """out = network(x) in chunks of `chunk` rows; 0, or -1 if out of memory."""
-    cdef unsigned int fpm, fpo
+    """out = network(x) in chunks of `chunk` rows; a status."""
     cdef Py_ssize_t c, r0, rows, n_chunks = (n + chunk - 1) // chunk
     cdef Py_ssize_t d_in = net.dims[0], d_out = net.dims[net.n_layers]
     cdef Py_ssize_t stride = _align(_min(n, chunk) * net.max_width)
-    cdef int failures = 0, nt = n_threads if n_threads < n_chunks else <int>n_chunks
+    cdef int rc, nt = n_threads if n_threads < n_chunks else <int>n_chunks
+    cdef _PredictJob job
+    rc = plan_check(net, NULL)
+    if rc != STATUS_OK:
+        return rc
     if nt <= 1:
         for c in range(n_chunks):
             r0 = c * chunk
             rows = _min(chunk, n - r0)
-            if net_forward(net, rows, x + r0 * d_in, params, ws, stride, out + r0 * d_out,
-                           n_threads) != 0:
-                return -1
-        return 0
+            rc = net_forward(net, rows, x + r0 * d_in, params, ws, stride, out + r0 * d_out,
+                             n_threads)
+            if rc != STATUS_OK:
+                return rc
+        return STATUS_OK
     # One chunk per task, serial inside: no barrier per layer.  Each OpenMP thread owns a
-    # slice of the workspace.
-    fpm = lepton_fp_mode()
-    for c in prange(n_chunks, nogil=True, num_threads=nt, schedule="dynamic"):
-        fpo = lepton_fp_set(fpm)  # workers run in the caller's FP mode
-        r0 = c * chunk
-        rows = _min(chunk, n - r0)
-        failures += net_forward(net, rows, x + r0 * d_in, params,
-                                ws + 2 * stride * lepton_omp_thread_num(), stride,
-                                out + r0 * d_out, 1) != 0
-        lepton_fp_set(fpo)
-    return -1 if failures else 0
+    # slice of the workspace.  The codes are known (checked above), so a failure is memory.
+    job.net, job.x, job.params, job.ws, job.out, job.stride = net, x, params, ws, out, stride
+    if parallel_ranges(n, chunk, nt, _predict_chunk[floating], &job, True):
+        return STATUS_NOMEM
+    return STATUS_OK
 
 
 cdef double l2_penalty(const NetPlan* net, const floating* params, double l2,
@@ -133,9 +166,10 @@ cdef double forward_backward(const NetPlan* net, const TrainPlan* tp, Py_ssize_t
     """Returns scale * L(params; x, y) and, if want_grad, grads := its gradient (no L2 term).
 
     train: apply dropout (masks keyed by (seed, step, layer, index)).  out: the network's
-    output activations (inference heads, e.g. probabilities), for metrics.
+    output activations (inference heads, e.g. probabilities), for metrics.  status: STATUS_OK,
+    or the failure (the returned value is then 0).
     """
-    cdef int l, L = net.n_layers
+    cdef int l, rc, L = net.n_layers
     cdef Py_ssize_t n_in, n_out, K = net.dims[L]
     cdef const floating* inp = x
     cdef floating* z = NULL
@@ -145,15 +179,19 @@ cdef double forward_backward(const NetPlan* net, const TrainPlan* tp, Py_ssize_t
     cdef floating* gnext = ws + tp.g1_off
     cdef floating* tmp
     cdef floating* dz = gcur if want_grad else NULL
-    cdef double loss
-    status[0] = 0
+    cdef double loss = 0.0
+    # Known codes (checked here) are all the activation and loss kernels below can fail on.
+    status[0] = plan_check(net, tp)
+    if status[0] != STATUS_OK:
+        return 0.0
     for l in range(L):
         n_in = net.dims[l]
         n_out = net.dims[l + 1]
         z = ws + tp.z_off[l]
-        if dense_forward(rows, n_in, n_out, inp, params + net.w_off[l], _bias(net, params, l),
-                         z, n_threads) != 0:
-            status[0] = -1
+        rc = dense_forward(rows, n_in, n_out, inp, params + net.w_off[l],
+                           _bias(net, params, l), z, n_threads)
+        if rc != STATUS_OK:
+            status[0] = rc
             return 0.0
         if l == L - 1 and tp.logits:
             break  # the loss fuses the head's softmax / sigmoid
@@ -168,13 +206,13 @@ cdef double forward_backward(const NetPlan* net, const TrainPlan* tp, Py_ssize_t
         inp = h
 
     if tp.logits:
-        loss = loss_grad(tp.loss, rows, K, z, y, sw, dz, tp.loss_param, tp.loss_scale,
-                         n_threads)
+        loss_grad(tp.loss, rows, K, z, y, sw, dz, tp.loss_param, tp.loss_scale, &loss,
+                  n_threads)
         if out != NULL:
             act_forward(net.acts[L - 1], rows, K, z, out, net.act_param[L - 1], n_threads)
     else:
-        loss = loss_grad(tp.loss, rows, K, a, y, sw, dz, tp.loss_param, tp.loss_scale,
-                         n_threads)
+        loss_grad(tp.loss, rows, K, a, y, sw, dz, tp.loss_param, tp.loss_scale, &loss,
+                  n_threads)
         if want_grad and net.acts[L - 1] != ACT_IDENTITY:
             act_backward(net.acts[L - 1], rows, K, z, a, gcur, gcur, net.act_param[L - 1],
                          n_threads)
@@ -188,20 +226,21 @@ cdef double forward_backward(const NetPlan* net, const TrainPlan* tp, Py_ssize_t
         n_out = net.dims[l + 1]
         inp = x if l == 0 else ws + (tp.h_off[l - 1] if train else tp.a_off[l - 1])
         # dW = H_prev^T @ dZ ; db = sum over rows of dZ
-        if gemm_(True, False, n_in, n_out, rows, <floating>1, inp, n_in, gcur, n_out,
-                 <floating>0, grads + net.w_off[l], n_out, <const floating*>NULL,
-                 n_threads) != 0:
-            status[0] = -1
+        rc = gemm_(True, False, n_in, n_out, rows, <floating>1, inp, n_in, gcur, n_out,
+                   <floating>0, grads + net.w_off[l], n_out, <const floating*>NULL, n_threads)
+        if rc != STATUS_OK:
+            status[0] = rc
             return 0.0
         if net.use_bias[l]:
             col_sum(rows, n_out, gcur, grads + net.b_off[l], n_threads)
         if l == 0:
             break
         # dH_prev = dZ @ W^T, then back through dropout and the activation (in place).
-        if gemm_(False, True, rows, n_in, n_out, <floating>1, gcur, n_out,
-                 params + net.w_off[l], n_out, <floating>0, gnext, n_in,
-                 <const floating*>NULL, n_threads) != 0:
-            status[0] = -1
+        rc = gemm_(False, True, rows, n_in, n_out, <floating>1, gcur, n_out,
+                   params + net.w_off[l], n_out, <floating>0, gnext, n_in,
+                   <const floating*>NULL, n_threads)
+        if rc != STATUS_OK:
+            status[0] = rc
             return 0.0
         if train and net.drop[l - 1] > 0:
             dropout_apply(rows, n_in, gnext, net.drop[l - 1], tp.seed, step, <uint32_t>(l - 1),
@@ -235,7 +274,7 @@ cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_
     Returns the number of batches applied: nb, or the index of the first batch whose loss
     was not finite or whose update would have made a parameter or optimizer state non-finite
     (its update skipped, its loss written; a finite loss there means the update overflowed),
-    or -1 if out of memory.
+    or a (negative) failure status: STATUS_NOMEM, or STATUS_BAD_CODE before any batch.
     """
     cdef Py_ssize_t bi, i0, rows, r, src
     cdef Py_ssize_t d_in = net.dims[0], K = net.dims[net.n_layers]
@@ -246,7 +285,9 @@ cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_
     cdef floating* gy = ws + tp.yb_off
     cdef floating* gsw = ws + tp.sw_off
     cdef double loss, gnorm, grad_scale
-    cdef int status = 0
+    cdef int status = plan_check(net, tp)
+    if status != STATUS_OK:
+        return status
     for bi in range(nb):
         i0 = (b0 + bi) * batch_size
         rows = _min(batch_size, n - i0)
@@ -266,8 +307,8 @@ cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_
         loss = forward_backward(net, tp, rows, xb, yb, swb, params, grads, ws,
                                 <floating*>NULL, <uint64_t>(t[0] + 1), True, True, &status,
                                 n_threads)
-        if status != 0:
-            return -1
+        if status != STATUS_OK:
+            return status
         loss += l2_penalty(net, params, tp.l2, n_threads)
         losses[bi] = loss
         if not isfinite(loss):
@@ -281,28 +322,6 @@ cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_
         if optim_step(tp.opt, net.n_params, params, grads, m, v, is_weight, lrs[bi],
                       tp.momentum, tp.beta1, tp.beta2, tp.eps, tp.l2, tp.weight_decay,
                       grad_scale, t[0], n_threads) != 0:
-            t[0] -= 1    # the update overflowed and was not applied
+            t[0] -= 1    # the update overflowed (codes are known) and was not applied
             return bi
     return nb
-
-
-cdef int all_finite(Py_ssize_t n, const floating* x) noexcept nogil:
-    """1 if no x_i is NaN or +-inf (exponent bits all ones), else 0."""
-    cdef Py_ssize_t i
-    cdef uint32_t bad32 = 0
-    cdef uint64_t bad64 = 0
-    cdef const uint32_t* u32
-    cdef const uint64_t* u64
-    if floating is float:
-        u32 = <const uint32_t*>x
-        for i in range(n):
-            bad32 |= ((u32[i] >> 23) & 0xFF) == 0xFF
-        return bad32 == 0
-    else:
-        u64 = <const uint64_t*>x
-        for i in range(n):
-            bad64 |= ((u64[i] >> 52) & 0x7FF) == 0x7FF
-        return bad64 == 0
-
-
-include "_train_py.pxi"

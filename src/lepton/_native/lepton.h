@@ -1,5 +1,6 @@
-/* lepton's C helpers for _core.pyx: OpenMP shim, per-thread buffers, CPU features,
- * and the GEMM register micro-kernels.
+/* lepton's C helpers for the native core (_core.pyx and the _native .pxi files): OpenMP shim,
+ * FP mode, per-thread buffers, CPU features, the GEMM blocking table and register micro-kernels
+ * (ukr.inc, gemv.inc, narrow.inc).
  *
  * The micro-kernels are written with GCC vector extensions so the accumulators live in
  * named vector registers; the vector width follows the ISA the variant is compiled for
@@ -164,41 +165,41 @@ typedef double lepton_vd __attribute__((vector_size(LEPTON_VBYTES), aligned(8)))
 #define LK_ROWS_(n) LK_ROWS##n
 #define LK_ROWS(n) LK_ROWS_(n)
 
-/* The micro-kernel body lives in _lepton_ukr.inc, instantiated once per dtype. */
+/* The micro-kernel body lives in ukr.inc, instantiated once per dtype. */
 #define LK_T float
 #define LK_V lepton_vf
 #define LK_VL LEPTON_VL_F32
 #define LK_MR LEPTON_MR_F32
 #define LK_NAME lepton_ukr_f32
-#include "_lepton_ukr.inc"
+#include "ukr.inc"
 #define LK_T double
 #define LK_V lepton_vd
 #define LK_VL LEPTON_VL_F64
 #define LK_MR LEPTON_MR_F64
 #define LK_NAME lepton_ukr_f64
-#include "_lepton_ukr.inc"
+#include "ukr.inc"
 
 #define LK_T float
 #define LK_V lepton_vf
 #define LK_VL LEPTON_VL_F32
 #define LK_NAME lepton_gemv_f32
-#include "_lepton_gemv.inc"
+#include "gemv.inc"
 #define LK_T double
 #define LK_V lepton_vd
 #define LK_VL LEPTON_VL_F64
 #define LK_NAME lepton_gemv_f64
-#include "_lepton_gemv.inc"
+#include "gemv.inc"
 
 #define LK_T float
 #define LK_V lepton_vf
 #define LK_VL LEPTON_VL_F32
 #define LK_NAME lepton_narrow_f32
-#include "_lepton_narrow.inc"
+#include "narrow.inc"
 #define LK_T double
 #define LK_V lepton_vd
 #define LK_VL LEPTON_VL_F64
 #define LK_NAME lepton_narrow_f64
-#include "_lepton_narrow.inc"
+#include "narrow.inc"
 
 /* At or below this many rows of C, GEMM with an untransposed B streams B instead of packing. */
 #define LEPTON_GEMV_MAX_ROWS 4

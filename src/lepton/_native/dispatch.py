@@ -1,5 +1,7 @@
 """Pick the native core built for the best ISA level the running CPU supports.
 
+``core`` is THE compiled core every other module uses (``lepton._core_<isa>``); ``isa`` its
+level, ``built`` / ``supported`` the levels this installation has / this CPU runs.
 ``LEPTON_ISA=baseline|avx2|avx512`` forces a level.  Asking for a level the CPU lacks (or
 this build lacks) raises ImportError with a clear message; an illegal instruction is never
 executed because the baseline module, compiled for plain x86-64, asks the CPU first.
@@ -7,8 +9,6 @@ executed because the baseline module, compiled for plain x86-64, asks the CPU fi
 import importlib
 import importlib.util
 import os
-
-from lepton import _threads
 
 # Best first.  Bit in lepton_cpu_isa_mask() for each level.
 ISA_LEVELS = ("avx512", "avx2", "baseline")
@@ -62,5 +62,3 @@ def _select():
 
 
 core, isa, built, supported = _select()
-_threads._omp_max_threads = core.omp_max_threads
-_threads._omp_num_procs = core.omp_num_procs

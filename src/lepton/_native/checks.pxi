@@ -1,12 +1,44 @@
-# Argument validation shared by the def wrappers of _kernels.pxi, _losses.pxi and
-# _optim.pxi (the array checks build on _check in _core.pyx).  Everything raises before any
-# output is written; messages say what was wrong and what was expected.
+# Argument validation shared by every def wrapper (GIL side): array checks (type, dtype
+# agreement of all operands including out, ndim, C-contiguity, writability, aliasing),
+# scalar checks, and the one translation of a kernel's failure status into an exception.
+# Everything raises before any output is written; messages say what was wrong and what was
+# expected.  Uses _nonfinite (reductions.pxi) for finiteness scans.
 import numbers
 import operator
 
 from libc.math cimport INFINITY
 
-from lepton import _names
+cdef object _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+cdef cnp.ndarray _check(object x, str name, int ndim, object dtype=None, bint writable=False):
+    """Return ``x`` as an ndarray after checking type, dtype, ndim and C-contiguity."""
+    if not isinstance(x, cnp.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>x
+    if dtype is None:
+        if arr.dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"{name} must have dtype float32 or float64, got {arr.dtype}")
+    elif arr.dtype != dtype:
+        raise TypeError(f"{name} has dtype {arr.dtype}, but dtype {dtype} was expected "
+                        f"(all operands must share one dtype)")
+    if ndim >= 0 and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got a {arr.ndim}-D array of shape {x.shape}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        raise ValueError(f"{name} must be C-contiguous; pass np.ascontiguousarray({name})")
+    if writable and not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{name} is read-only; pass a writable array")
+    return arr
+
+
+cdef inline bint _is_f_only(object x):
+    return (isinstance(x, cnp.ndarray) and (<cnp.ndarray>x).ndim == 2
+            and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x)
+            and cnp.PyArray_IS_F_CONTIGUOUS(<cnp.ndarray>x))
+
+
+cdef inline bint _overlaps(cnp.ndarray out, cnp.ndarray x):
+    return np.may_share_memory(out, x)
 
 
 cdef double _real(object value, str name, double lo, double hi, bint lo_open=False,
@@ -113,20 +145,29 @@ cdef inline void* _ptr(object x):
     return NULL if x is None else cnp.PyArray_DATA(<cnp.ndarray>x)
 
 
-cdef double _act_param(str act, object param) except? -1.0:
-    """The extra parameter of ``act`` (leaky_relu slope, elu alpha), default if None."""
-    if act in _names.ACTIVATION_PARAM:
-        if param is None:
-            return _names.ACTIVATION_PARAM[act]
-        return _real(param, f"param ({act})", -INFINITY, INFINITY, True, True)
-    if param is not None:
-        raise ValueError(f"activation {act!r} takes no param, got param={param!r}; only "
-                         f"{sorted(_names.ACTIVATION_PARAM)} have one")
-    return 0.0
-
-
 cdef tuple _rows_cols(cnp.ndarray x):
     """(rows, cols) of a 2-D array; a 1-D array is one row."""
     if x.ndim == 1:
         return 1, x.shape[0]
     return x.shape[0], x.shape[1]
+
+
+cdef cnp.ndarray _check_rows(object x, str name, Py_ssize_t n, Py_ssize_t cols, object dtype):
+    """x as a C-contiguous ndarray of `dtype`, shape (n, cols) (cols < 0: 1-D of length n)."""
+    cdef cnp.ndarray arr = _check(x, name, 1 if cols < 0 else 2, dtype)
+    if arr.shape[0] != n or (cols >= 0 and arr.shape[1] != cols):
+        want = f"({n},)" if cols < 0 else f"({n}, {cols})"
+        raise ValueError(f"{name} has shape {x.shape}, expected {want}")
+    return arr
+
+
+cdef int _raise_status(int rc, str where) except -1:
+    """Raise for a kernel's failure status (STATUS_OK: return 0)."""
+    if rc == STATUS_OK:
+        return 0
+    if rc == STATUS_NOMEM:
+        raise MemoryError(f"{where}: could not allocate GEMM packing buffers")
+    if rc == STATUS_BAD_CODE:   # the wrappers validate codes first: a bug if ever seen
+        raise ValueError(f"{where}: unknown activation, loss or optimizer code; nothing "
+                         f"was computed")
+    raise RuntimeError(f"{where}: native status {rc}")
