@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import lepton
-from lepton import Dense, Model, Trainer
+from lepton import Dense, Model, Trainer, ops
+from lepton import kernels as K
 from lepton.callbacks import Callback
 
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"]
@@ -129,3 +130,18 @@ def test_kernel_optimizer_step_is_all_or_nothing():
     with pytest.raises(ValueError, match="g contains NaN"):
         lepton.kernels.optimizer_step("sgd", w, np.array([np.nan, 0, 0], np.float32), lr=0.1)
     np.testing.assert_array_equal(w, ref[0])
+
+
+def test_adam_finite_step_beyond_the_quick_bound_is_applied():
+    # |step| * |m| / eps exceeds the quick check's bound (lr 1e-3, eps 1e-300, g 1e12), but
+    # sqrt(v) keeps the true step near 1e-3: the exact check must let it through.
+    for opt in ("adam", "adamw"):
+        w = np.array([1.0, -2.0, 0.5])
+        g = np.array([1e12, -1e12, 0.0])
+        m, v = np.zeros(3), np.zeros(3)
+        ref = [w.copy(), m.copy(), v.copy()]
+        K.optimizer_step(opt, w, g, m, v, lr=1e-3, eps=1e-300, t=1)
+        ops.optimizer_step(opt, ref[0], g, ref[1], ref[2], lr=1e-3, eps=1e-300, t=1)
+        assert np.all(np.isfinite(w)) and not np.array_equal(w, [1.0, -2.0, 0.5])
+        for got, want in zip((w, m, v), ref):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
