@@ -19,6 +19,8 @@ cdef extern from "_native/lepton.h" nogil:
     const char* lepton_cflags()
     const char* lepton_compiler()
     int lepton_cpu_isa_mask()
+    void lepton_count_region()
+    long long lepton_regions_opened()
     unsigned int lepton_fp_mode()
     unsigned int lepton_fp_set(unsigned int mode)
     unsigned int lepton_fp_flush()
@@ -232,6 +234,7 @@ cdef struct TrainPlan:
     bint logits               # the loss consumes the last pre-activation (CE, BCE)
     int opt                   # Optimizer code
     double loss_param, loss_scale, momentum, beta1, beta2, eps, l2, weight_decay, clip_norm
+    double report_scale       # reported loss = report_scale * data loss + L2 penalty
     uint64_t seed             # dropout key
     Py_ssize_t* z_off         # per layer: pre-activation Z
     Py_ssize_t* a_off         # activation A (== z_off for identity)

@@ -34,8 +34,11 @@ __all__ = ["Engine", "SLICE"]
 SLICE = 256
 
 # Hyper-parameters of the native step and their defaults (validated by the policies).
+# ``loss_scale`` multiplies the data loss and its gradient; ``report_scale`` only the data
+# term of the losses reported (a policy's loss convention, e.g. scikit-learn's squared error).
 HYPER_DEFAULTS = dict(loss_param=None, loss_scale=1.0, momentum=0.9, beta1=0.9, beta2=0.999,
-                      eps=1e-8, l2=0.0, weight_decay=0.0, clip_norm=None, seed=0)
+                      eps=1e-8, l2=0.0, weight_decay=0.0, clip_norm=None, seed=0,
+                      report_scale=1.0)
 
 
 class Engine:
@@ -72,7 +75,7 @@ class Engine:
                 loss_scale=new["loss_scale"], momentum=new["momentum"], beta1=new["beta1"],
                 beta2=new["beta2"], eps=new["eps"], l2=new["l2"],
                 weight_decay=new["weight_decay"], clip_norm=new["clip_norm"],
-                seed=new["seed"])
+                seed=new["seed"], report_scale=new["report_scale"])
         self.hyper = new
 
     def reserve(self, rows):

@@ -309,7 +309,7 @@ cdef Py_ssize_t train_batches(const NetPlan* net, const TrainPlan* tp, Py_ssize_
                                 n_threads)
         if status != STATUS_OK:
             return status
-        loss += l2_penalty(net, params, tp.l2, n_threads)
+        loss = loss * tp.report_scale + l2_penalty(net, params, tp.l2, n_threads)
         losses[bi] = loss
         if not isfinite(loss):
             return bi

@@ -233,11 +233,17 @@ cdef class TrainState:
 
     def configure(self, *, double loss_param=1.0, double loss_scale=1.0, double momentum=0.9,
                   double beta1=0.9, double beta2=0.999, double eps=1e-8, double l2=0.0,
-                  double weight_decay=0.0, clip_norm=None, unsigned long long seed=0):
-        """Set hyper-parameters (validated by the Trainer; re-checked for finiteness here)."""
+                  double weight_decay=0.0, clip_norm=None, unsigned long long seed=0,
+                  double report_scale=1.0):
+        """Set hyper-parameters (validated by the Trainer; re-checked for finiteness here).
+
+        ``loss_scale`` multiplies the data loss and its gradient; ``report_scale`` multiplies
+        only the data term of the losses reported (a policy's own loss convention).
+        """
         self._claim()
         self._busy = False
-        vals = (loss_param, loss_scale, momentum, beta1, beta2, eps, l2, weight_decay)
+        vals = (loss_param, loss_scale, momentum, beta1, beta2, eps, l2, weight_decay,
+                report_scale)
         if not all(isfinite(x) for x in vals):
             raise ValueError("hyper-parameters must be finite")
         self.plan.loss_param = loss_param
@@ -250,6 +256,7 @@ cdef class TrainState:
         self.plan.weight_decay = weight_decay
         self.plan.clip_norm = 0.0 if clip_norm is None else float(clip_norm)
         self.plan.seed = seed
+        self.plan.report_scale = report_scale
 
     def reserve(self, Py_ssize_t rows):
         """Make the workspace hold ``rows`` rows per call (grow-only; no-op if it does)."""
@@ -399,13 +406,15 @@ cdef class TrainState:
                         &self.net.plan, &self.plan, n, <double*>px, <double*>py, <double*>ps,
                         <double*>pw, <double*>pg, <double*>pk, NULL, st, train, True,
                         &status, nt)
-                    loss += l2_penalty[double](&self.net.plan, <double*>pw, self.plan.l2, nt)
+                    loss = loss * self.plan.report_scale + l2_penalty[double](
+                        &self.net.plan, <double*>pw, self.plan.l2, nt)
                 else:
                     loss = forward_backward[float](
                         &self.net.plan, &self.plan, n, <float*>px, <float*>py, <float*>ps,
                         <float*>pw, <float*>pg, <float*>pk, NULL, st, train, True,
                         &status, nt)
-                    loss += l2_penalty[float](&self.net.plan, <float*>pw, self.plan.l2, nt)
+                    loss = loss * self.plan.report_scale + l2_penalty[float](
+                        &self.net.plan, <float*>pw, self.plan.l2, nt)
                 lepton_fp_set(fpo)
         finally:
             self._busy = False
@@ -461,11 +470,11 @@ cdef class TrainState:
                             0, False, False, &status, nt)
                     r0 += rows
                 if self.net.f64:
-                    total = total / n + l2_penalty[double](&self.net.plan, <double*>pw,
-                                                           self.plan.l2, nt)
+                    total = total / n * self.plan.report_scale + l2_penalty[double](
+                        &self.net.plan, <double*>pw, self.plan.l2, nt)
                 else:
-                    total = total / n + l2_penalty[float](&self.net.plan, <float*>pw,
-                                                          self.plan.l2, nt)
+                    total = total / n * self.plan.report_scale + l2_penalty[float](
+                        &self.net.plan, <float*>pw, self.plan.l2, nt)
                 lepton_fp_set(fpo)
         finally:
             self._busy = False

@@ -25,7 +25,6 @@ from lepton import _validation as _v
 from lepton.estimators._net import _Net
 from lepton._params import ParamsMixin
 from lepton.datasets import split_indices
-from lepton.kernels import sq_norm as _sq_norm
 
 _SOLVERS = ("adam", "sgd")
 _LR_SCHEDULES = ("constant", "invscaling", "adaptive")
@@ -527,22 +526,7 @@ class _BaseMLP(ParamsMixin):
 
     def _train(self, X, Y, sw, perm, bs, b0, nb, l2):
         """Batches b0 .. b0+nb-1 in one native call; scikit-learn's loss of each batch."""
-        net = self._net
-        k = net.loss_divisor
-        if k == 1 or l2 == 0:
-            losses = net.train(X, Y, sw, perm, bs, b0, nb, self._lr, l2) / k
-        else:
-            # Several regression outputs with a penalty: the native loss is k * data loss +
-            # penalty, so the penalty (of the weights before each batch) is needed per batch.
-            losses = []
-            for b in range(b0, b0 + nb):
-                # lepton's own kernel, not np.dot: BLAS calls leave OpenBLAS threads spinning
-                # on the cores the training step uses.
-                pen = 0.5 * l2 * sum(_sq_norm(w.ravel(), n_threads=1) for w in net.coefs)
-                loss = net.train(X, Y, sw, perm, bs, b, 1, self._lr, l2)
-                losses.extend((loss - pen) / k + pen)
-            losses = np.asarray(losses)
-        return losses
+        return self._net.train(X, Y, sw, perm, bs, b0, nb, self._lr, l2)
 
     def _update_no_improvement_count(self, early_stopping, score):
         if early_stopping:

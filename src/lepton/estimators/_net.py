@@ -17,12 +17,14 @@ _DIVERGENCE_HINT = ("Solver produced non-finite parameter weights. The input dat
                     "large values and need to be preprocessed (for example standardized), or "
                     "learning_rate_init may be too large.")
 
-# Output activation -> (loss, loss_scale) giving scikit-learn's gradients: log-loss summed
-# over outputs; for squared_error, scikit-learn reports 0.5 * mean over samples AND outputs
-# but its gradient is that of 0.5 * sum over outputs / n_samples, i.e. lepton's mse (a mean
-# over outputs) scaled by 0.5 * n_outputs (see ``_Net.loss_divisor``).
-_LOSS_FOR_OUTPUT = {"softmax": ("softmax_cross_entropy", 1.0),
-                    "sigmoid": ("binary_cross_entropy", 1.0), "identity": ("mse", 0.5)}
+# scikit-learn's loss conventions as (native loss, loss_scale, report_scale) per output
+# activation.  Log-losses: summed over outputs, as lepton's.  Squared error: scikit-learn
+# reports 0.5 * mean over samples AND outputs, but steps along the gradient of 0.5 * sum over
+# outputs / n_samples; lepton's mse is a mean over both, so the step needs loss_scale
+# 0.5 * n_outputs and the reported loss that divided back by n_outputs (the L2 penalty, added
+# natively, is never scaled).  See ``_Net._loss_scales``.
+_LOSS_FOR_OUTPUT = {"softmax": "softmax_cross_entropy", "sigmoid": "binary_cross_entropy",
+                    "identity": "mse"}
 
 
 def _optimizer(solver, momentum, nesterov):
@@ -88,24 +90,23 @@ class _Net:
 
     def _make_state(self):
         c = self._config
-        loss, self._loss_scale = _LOSS_FOR_OUTPUT[c["out_activation"]]
-        if c["out_activation"] == "identity":
-            self._loss_scale *= self.loss_divisor
+        loss = _LOSS_FOR_OUTPUT[c["out_activation"]]
+        loss_scale, report_scale = self._loss_scales()
         opt = _optimizer(c["solver"], c["momentum"], c["nesterov"])
-        self.engine = Engine(self.model, loss, opt, loss_scale=self._loss_scale,
+        self.engine = Engine(self.model, loss, opt, loss_scale=loss_scale,
+                             report_scale=report_scale,
                              momentum=c["momentum"], beta1=c["beta_1"], beta2=c["beta_2"],
                              eps=c["epsilon"], l2=0.0, seed=c["seed"])
         n = self.model.n_dense
         self.coefs = [self.model.layer_weights(i)[0] for i in range(n)]
         self.intercepts = [self.model.layer_weights(i)[1] for i in range(n)]
 
-    @property
-    def loss_divisor(self):
-        """The native data loss is this many times scikit-learn's (n_outputs for regression
-        with several outputs, else 1); the L2 penalty is not scaled."""
+    def _loss_scales(self):
+        """(loss_scale, report_scale) giving scikit-learn's steps and reported losses."""
         if self._config["out_activation"] == "identity":
-            return self.layer_units[-1]
-        return 1
+            k = self.layer_units[-1]
+            return 0.5 * k, 1.0 / k
+        return 1.0, 1.0
 
     @property
     def dtype(self):
