@@ -15,10 +15,9 @@ def _data(n=300, d=12, k=4, seed=0):
     return X, y
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_estimator_and_equivalent_trainer_give_identical_weights(dtype):
-    X, y = _data()
-    X = X.astype(dtype)
+def _fit_both(X, y, dtype, epochs):
+    """An MLPClassifier (1 + ``epochs`` epochs) and the equivalent Trainer run (``epochs``
+    from the estimator's weights after its first); returns both weight lists."""
     bs, alpha, lr = 50, 1e-3, 0.05
     clf = lepton.MLPClassifier(hidden_layer_sizes=(16,), solver="sgd", momentum=0.0,
                                learning_rate_init=lr, alpha=alpha, batch_size=bs,
@@ -34,13 +33,37 @@ def test_estimator_and_equivalent_trainer_give_identical_weights(dtype):
     # in order.  The same configuration written for the Trainer:
     tr = lepton.Trainer(model, loss="softmax_cross_entropy", optimizer="sgd", lr=lr,
                         l2=alpha / bs)
-    tr.fit(X, y, epochs=3, batch_size=bs, shuffle=False)
+    tr.fit(X, y, epochs=epochs, batch_size=bs, shuffle=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf.set_params(max_iter=3).fit(X, y)
-    for (W, b), Wc, bc in zip(model.get_weights(), clf.coefs_, clf.intercepts_):
+        clf.set_params(max_iter=epochs).fit(X, y)
+    return model.get_weights(), list(zip(clf.coefs_, clf.intercepts_))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_estimator_and_equivalent_trainer_give_identical_weights(dtype):
+    X, y = _data()
+    for (W, b), (Wc, bc) in zip(*_fit_both(X.astype(dtype), y, dtype, 3)):
         np.testing.assert_array_equal(W, Wc)
         np.testing.assert_array_equal(b, bc)
+
+
+def test_estimator_and_trainer_share_one_class_weight_rule():
+    # One rule (lepton._data.class_weights): the estimator keys by label, the Trainer by
+    # class index.  A class without rows (possible for the Trainer; the estimators refuse
+    # such a warm start, as scikit-learn does) keeps weight 1, and "balanced" normalises
+    # over the classes present.
+    from lepton._data import class_weights
+    from lepton._sklcompat import compute_class_weight
+    y = np.array([0, 0, 0, 1, 2, 2])
+    labels = np.array(["a", "b", "c"])
+    for cw, by_label in (("balanced", "balanced"), ({0: 2.0, 2: 0.5}, {"a": 2.0, "c": 0.5})):
+        np.testing.assert_array_equal(compute_class_weight(by_label, labels, labels[y]),
+                                      class_weights(cw, y, 3))
+    np.testing.assert_allclose(class_weights("balanced", y, 3), 6 / (3 * np.array([3, 1, 2])))
+    np.testing.assert_allclose(class_weights("balanced", y, 4), [6 / 9, 2, 1, 1])
+    with pytest.raises(ValueError, match=r"class_weight\['d'\]|labels \['d'\]"):
+        compute_class_weight({"d": 1.0}, labels, labels[y])
 
 
 def test_engine_is_the_only_owner_of_native_state():

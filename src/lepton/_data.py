@@ -119,15 +119,20 @@ def sample_weights(sample_weight, class_weight, labels, n, n_classes, dtype):
     return np.ascontiguousarray(_v.check_weight_values(sw, dtype, name))
 
 
-def class_weights(class_weight, labels, n_classes):
-    """Weight per class (n_classes,) from "balanced" or a {class: weight} dict."""
+def class_weights(class_weight, labels, n_classes, names=None):
+    """Weight per class (n_classes,) from "balanced" or a {class index: weight} dict.
+
+    The one class-weight rule of lepton (Trainer and estimators).  "balanced" gives each
+    class present in ``labels`` ``n_samples / (n_classes_present * count)`` (scikit-learn's
+    ``compute_class_weight`` when every class is present); a class without samples keeps
+    weight 1 (it weighs no row).  ``names[i]`` labels class i in error messages.
+    """
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"class_weight must be 'balanced' or a dict, got {class_weight!r}")
         counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
         present = counts > 0
         w = np.ones(n_classes)
-        # scikit-learn's compute_class_weight: n_samples / (n_classes_present * count).
         w[present] = labels.shape[0] / (present.sum() * counts[present])
         return w
     if not isinstance(class_weight, dict):
@@ -138,5 +143,6 @@ def class_weights(class_weight, labels, n_classes):
         if isinstance(key, bool) or not isinstance(key, numbers.Integral) \
                 or not 0 <= key < n_classes:
             raise ValueError(f"class_weight key {key!r} is not a class index 0..{n_classes - 1}")
-        w[int(key)] = _v.check_real(value, f"class_weight[{key}]", min=0)
+        name = key if names is None else names[int(key)]
+        w[int(key)] = _v.check_real(value, f"class_weight[{name!r}]", min=0)
     return w

@@ -18,7 +18,8 @@ import warnings
 
 import numpy as np
 
-from lepton._validation import check_real
+from lepton._data import class_weights
+from lepton._validation import type_of_target
 from lepton.exceptions import NotFittedError
 
 
@@ -212,35 +213,6 @@ def check_y(y, n_samples, *, estimator_name, numeric):
 
 
 # ---------------------------------------------------------------------------- targets
-def _is_integral(a):
-    return a.dtype.kind in "biu" or (a.dtype.kind == "f" and np.all(a == np.round(a)))
-
-
-def type_of_target(y):
-    """scikit-learn's target types for a 1-D/2-D dense ``y``.
-
-    'binary', 'multiclass', 'multilabel-indicator', 'multiclass-multioutput',
-    'continuous', 'continuous-multioutput' or 'unknown'.
-    """
-    y = np.asarray(y)
-    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0) or y.size == 0:
-        return "unknown"
-    if y.dtype == object and not all(isinstance(v, str) for v in y.ravel()):
-        return "unknown"
-    multi = y.ndim == 2 and y.shape[1] > 1
-    if multi and y.dtype.kind in "biuf":
-        labels = np.unique(y)
-        if len(labels) < 3 and _is_integral(labels):
-            return "multilabel-indicator"
-    if y.dtype.kind == "f" and not _is_integral(y):
-        return "continuous-multioutput" if multi else "continuous"
-    suffix = "-multioutput" if multi else ""
-    n_unique = max(len(np.unique(col)) for col in (y.T if y.ndim == 2 else [y]))
-    if multi or n_unique > 2:
-        return "multiclass" + suffix
-    return "binary"
-
-
 def check_classification_targets(y):
     """The type of target ``y``, if a classifier can learn it (else scikit-learn's error)."""
     if np.asarray(y).dtype.kind == "c":
@@ -317,32 +289,24 @@ def unique_labels(y):
 
 
 def compute_class_weight(class_weight, classes, y):
-    """Per-class weights, as scikit-learn's ``compute_class_weight``."""
+    """Per-class weights for labels ``classes`` (sorted) and targets ``y``: lepton's one rule
+    (``lepton._data.class_weights``) with scikit-learn's parameter errors."""
     if class_weight is None:
         return np.ones(len(classes))
-    if isinstance(class_weight, str):
-        if class_weight != "balanced":
-            raise InvalidParameterError("class_weight must be None, 'balanced' or a dict "
-                                        f"{{label: weight}}, got {class_weight!r}.")
-        idx = np.searchsorted(classes, y)
-        counts = np.bincount(idx, minlength=len(classes)).astype(np.float64)
-        if np.any(counts == 0):
-            missing = classes[counts == 0].tolist()
-            raise ValueError(f"class_weight='balanced' needs every class in y; classes "
-                             f"{missing} have no samples.")
-        return len(y) / (len(classes) * counts)
-    if not isinstance(class_weight, dict):
+    if isinstance(class_weight, dict):
+        known = set(classes.tolist())
+        unknown = [c for c in class_weight if c not in known]
+        if unknown:
+            raise ValueError(f"class_weight has labels {unknown} that are not classes of y; "
+                             f"the classes are {classes.tolist()}.")
+        class_weight = {i: class_weight[c] for i, c in enumerate(classes.tolist())
+                        if c in class_weight}
+    elif not (isinstance(class_weight, str) and class_weight == "balanced"):
+        what = repr(class_weight) if isinstance(class_weight, str) else type(class_weight).__name__
         raise InvalidParameterError("class_weight must be None, 'balanced' or a dict "
-                                    f"{{label: weight}}, got {type(class_weight).__name__}.")
-    weights = np.ones(len(classes))
-    unknown = [c for c in class_weight if c not in set(classes.tolist())]
-    if unknown:
-        raise ValueError(f"class_weight has labels {unknown} that are not classes of y; "
-                         f"the classes are {classes.tolist()}.")
-    for i, c in enumerate(classes.tolist()):
-        if c in class_weight:
-            weights[i] = check_real(class_weight[c], f"class_weight[{c!r}]", min=0)
-    return weights
+                                    f"{{label: weight}}, got {what}.")
+    return class_weights(class_weight, np.searchsorted(classes, y), len(classes),
+                         names=classes.tolist())
 
 
 # ---------------------------------------------------------------------------- splits

@@ -207,3 +207,33 @@ def check_weight_values(sw, dtype, name="sample_weight"):
             raise ValueError(f"{name} is too small for {out.dtype}: every weight rounds to "
                              f"zero. Multiply the weights by a common factor.")
     return out
+
+
+# ---------------------------------------------------------------------------- targets
+def _is_integral(a):
+    return a.dtype.kind in "biu" or (a.dtype.kind == "f" and np.all(a == np.round(a)))
+
+
+def type_of_target(y):
+    """scikit-learn's target types for a 1-D/2-D dense ``y``.
+
+    'binary', 'multiclass', 'multilabel-indicator', 'multiclass-multioutput',
+    'continuous', 'continuous-multioutput' or 'unknown'.
+    """
+    y = np.asarray(y)
+    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0) or y.size == 0:
+        return "unknown"
+    if y.dtype == object and not all(isinstance(v, str) for v in y.ravel()):
+        return "unknown"
+    multi = y.ndim == 2 and y.shape[1] > 1
+    if multi and y.dtype.kind in "biuf":
+        labels = np.unique(y)
+        if len(labels) < 3 and _is_integral(labels):
+            return "multilabel-indicator"
+    if y.dtype.kind == "f" and not _is_integral(y):
+        return "continuous-multioutput" if multi else "continuous"
+    suffix = "-multioutput" if multi else ""
+    n_unique = max(len(np.unique(col)) for col in (y.T if y.ndim == 2 else [y]))
+    if multi or n_unique > 2:
+        return "multiclass" + suffix
+    return "binary"

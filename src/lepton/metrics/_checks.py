@@ -1,7 +1,7 @@
 """Input checks shared by lepton's metric functions (private)."""
 import numpy as np
 
-from lepton._validation import check_sample_weight
+from lepton._validation import check_sample_weight, type_of_target
 
 
 class UndefinedMetricWarning(UserWarning):
@@ -52,18 +52,7 @@ def _type_of_target(y, name):
         raise ValueError(f"Found empty input array ({name}) while a minimum of 1 sample "
                          f"is required.")
     _assert_finite(y, name)
-    wide = y.ndim == 2 and y.shape[1] > 1
-    if wide:
-        u = np.unique(y)
-        integral = y.dtype.kind in "biu" or (y.dtype.kind == "f" and np.all(u == np.round(u)))
-        if len(u) < 3 and integral:
-            return "multilabel-indicator"
-    suffix = "-multioutput" if wide else ""
-    if y.dtype.kind == "f" and np.any(y != np.round(y)):
-        return "continuous" + suffix
-    if wide or len(np.unique(y)) > 2:
-        return "multiclass" + suffix
-    return "binary"
+    return type_of_target(y)
 
 
 def _same_label_kind(a, b, what):
