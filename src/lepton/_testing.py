@@ -4,14 +4,16 @@ imports this module.
 The tests reach the native core, its training state and a Trainer's engine only through
 here, so moving an internal module or attribute changes this file, not the test suite.
 """
+import contextlib
+
 import numpy as np
 
 from lepton import _names
 from lepton._native.dispatch import core
-from lepton._native.threads import resolve_threads
+from lepton._native.threads import fork_serial, resolve_threads
 
 __all__ = ["core", "TrainState", "fast_math", "train_state", "native_state", "weight_mask",
-           "native_loss_grad", "gradients"]
+           "native_loss_grad", "gradients", "expect_threads"]
 
 #: The native training state class (``lepton._native.dispatch.core.TrainState``).
 TrainState = core.TrainState
@@ -81,3 +83,20 @@ def gradients(trainer, X, y, sample_weight=None, *, train=True, step=None):
     X, Y, sw, _ = trainer._prepare(X, y, sample_weight)
     return trainer._engine.loss_and_grad(X, Y, sw, resolve_threads(trainer.n_threads),
                                          train=train, step=step)
+
+
+@contextlib.contextmanager
+def expect_threads():
+    """Fail unless lepton's kernels open a multi-threaded region inside the block.
+
+    For tests of thread-count independence: they must exercise the threaded branch, which
+    private work thresholds decide; this asserts that it ran rather than trusting sizes.
+    A serial build (no OpenMP) or a process forked after lepton ran threaded (serial by
+    design) runs no region, and the check is skipped there.
+    """
+    before = core.parallel_regions()
+    yield
+    if core.openmp_enabled() and not fork_serial():
+        opened = core.parallel_regions() - before
+        assert opened > 0, "the block ran no multi-threaded region: its inputs are too small " \
+                           "for lepton to use threads"

@@ -58,6 +58,7 @@ cdef int parallel_ranges(Py_ssize_t n, Py_ssize_t cs, int nt,
         for k in range(nk):
             status |= fn(k * cs, _min(k * cs + cs, n), ctx, <floating*>NULL)
         return status
+    lepton_count_region()
     fpm = lepton_fp_mode()
     if dynamic:    # chunks of uneven cost (whole-network inference on row chunks)
         for k in prange(nk, nogil=True, num_threads=nt, schedule="dynamic"):

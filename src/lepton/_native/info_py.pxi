@@ -2,6 +2,13 @@
 # it was built for, the GEMM blocking table, and the CPU's ISA levels, which
 # lepton._native.dispatch reads to pick a level.
 
+def parallel_regions():
+    """Number of multi-threaded regions lepton's kernels have opened in this process
+    (a diagnostic: a kernel whose work was too small for threads, or a serial build, opens
+    none)."""
+    return lepton_regions_opened()
+
+
 def openmp_enabled():
     """Return True if this build of lepton runs its kernels with OpenMP threads."""
     return bool(lepton_openmp_enabled())

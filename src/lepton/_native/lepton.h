@@ -52,6 +52,20 @@ static inline const char* lepton_compiler(void) {
 #endif
 }
 
+/* ---------------------------------------------------------------- parallel regions */
+/* How many multi-threaded regions lepton's kernels opened in this process (parallel_ranges
+ * counts each): lets tests assert that the threaded branch of a kernel really ran instead of
+ * relying on the private work thresholds. */
+static long long lepton_region_count = 0;
+static inline void lepton_count_region(void) {
+#if defined(__GNUC__)
+    __atomic_fetch_add(&lepton_region_count, 1, __ATOMIC_RELAXED);
+#else
+    lepton_region_count++;
+#endif
+}
+static inline long long lepton_regions_opened(void) { return lepton_region_count; }
+
 /* ---------------------------------------------------------------- floating-point mode */
 /* The network kernels run with subnormals flushed to zero (x86 MXCSR FTZ + DAZ): as a model
  * converges, softmax tails and gradients underflow into subnormals, and arithmetic on them
