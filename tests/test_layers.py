@@ -14,13 +14,13 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src"
 # Lowest first.  A name matches a module and its submodules.
 LAYERS = [
     ["lepton._native", "lepton._core", "lepton._version", "lepton.exceptions",
-     "lepton._validation", "lepton._serial", "lepton._io_checks", "lepton._params"],
+     "lepton._validation", "lepton._steps", "lepton._serial", "lepton._io_checks", "lepton._params"],
     ["lepton._names", "lepton.ops", "lepton.kernels", "lepton._data", "lepton._sklcompat",
      "lepton.io", "lepton.metrics", "lepton.datasets", "lepton._testing"],
     ["lepton.model", "lepton.preprocessing", "lepton.convert"],
     ["lepton.engine", "lepton.callbacks", "lepton.schedules"],
     ["lepton.trainer"],
-    ["lepton.estimators"],
+    ["lepton.estimators", "lepton.pipeline"],
     ["lepton"],                     # the public namespace (lepton/__init__.py)
     ["lepton.cli", "lepton.__main__"],
 ]

@@ -22,6 +22,7 @@ from lepton.preprocessing import MinMaxScaler, QuantileClipper, StandardScaler  
 from lepton.datasets import load_digits  # noqa: E402
 from lepton.estimators import MLPClassifier, MLPRegressor  # noqa: E402
 from lepton import convert  # noqa: E402
+from lepton.pipeline import Pipeline, make_pipeline  # noqa: E402
 
 
 def openmp_enabled():
@@ -61,4 +62,4 @@ __all__ = ["gemm", "set_num_threads", "get_num_threads", "openmp_enabled", "show
            "Callback",
            "EarlyStopping", "History", "schedules", "save", "load", "datasets", "metrics",
            "preprocessing", "StandardScaler", "MinMaxScaler", "QuantileClipper", "load_digits",
-           "MLPClassifier", "MLPRegressor", "convert"]
+           "MLPClassifier", "MLPRegressor", "convert", "Pipeline", "make_pipeline"]

@@ -21,7 +21,9 @@ One ``.npz`` archive written by :func:`numpy.savez`. It holds
 ``save(model, path, preprocessing=[scaler])`` records ``"extra": {"preprocessing":
 {"list": true, "items": [entry, ...]}}`` with arrays under ``extra/preprocessing/<i>/``, and
 :func:`load` sets ``model.preprocessing = [scaler]``. An entry is ``{"kind", "config",
-"arrays"}``.
+"arrays"}``. A class lists its own such parts in ``_lepton_parts`` (a Model: its
+``preprocessing`` and ``target_preprocessing``): :func:`save` stores them unless given
+explicitly, and :func:`load` sets them back through the class's validating setters.
 
 Registry protocol
 -----------------
@@ -59,7 +61,8 @@ from lepton._io_checks import (MAX_LAYERS, MAX_UNITS, _Invalid, _require,  # noq
                                _require_config, _require_keys, _require_list,
                                _require_params)
 
-__all__ = ["save", "load", "register", "read_metadata", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "register", "register_foreign", "read_metadata", "FORMAT_NAME",
+           "FORMAT_VERSION"]
 
 FORMAT_NAME = _io_checks.FORMAT_NAME
 FORMAT_VERSION = _io_checks.FORMAT_VERSION
@@ -69,8 +72,27 @@ _REGISTRY = {}       # kind -> class
 _KIND_OF = {}        # class -> kind
 # Modules whose classes register themselves on import; load() imports them on demand so a
 # file can be read without the caller importing the right module first.
-_PROVIDERS = ("lepton.preprocessing", "lepton.model", "lepton.estimators")
+_PROVIDERS = ("lepton.preprocessing", "lepton.model", "lepton.estimators", "lepton.pipeline")
 _RESERVED_KINDS = ("list",)
+_FOREIGN = {}        # (module prefix, class name) -> converter to a registered object
+
+
+def register_foreign(module, name, converter):
+    """Let :func:`save` store instances of another library's class ``name`` (defined in a
+    module starting with ``module``) as ``converter(obj)``, a registered lepton object;
+    e.g. scikit-learn's ``Pipeline`` as :class:`lepton.Pipeline`."""
+    _FOREIGN[(module, name)] = converter
+
+
+def _adopt(obj):
+    """``obj``, or the registered lepton object a foreign class converts to."""
+    cls = type(obj)
+    if cls in _KIND_OF:
+        return obj
+    for (module, name), convert in _FOREIGN.items():
+        if cls.__name__ == name and cls.__module__.startswith(module):
+            return convert(obj)
+    return obj
 
 
 def register(kind):
@@ -140,6 +162,8 @@ def _check_extra_name(obj, key, saving=False):
             or key.endswith("_"):
         raise ValueError(f"extra object names must be public identifiers not ending in "
                          f"'_', got {_io_checks._short(key)}")
+    if key in getattr(type(obj), "_lepton_parts", ()):
+        return      # a part the class saves and restores itself (validated by its setter)
     if hasattr(type(obj), key):
         raise ValueError(f"extra object name {key!r} would shadow "
                          f"{type(obj).__name__}.{key}")
@@ -158,6 +182,7 @@ def _json_default(value):
 
 def _state_of(obj, prefix, arrays_out):
     """Entry dict for ``obj``; its arrays go into ``arrays_out`` under ``prefix``."""
+    obj = _adopt(obj)
     kind = _KIND_OF.get(type(obj))
     if kind is None:
         raise TypeError(f"cannot save an object of type {type(obj).__name__}: it is not "
@@ -198,7 +223,12 @@ def _build(obj, extra, metadata=None):
         meta = {"kind": "list", "config": {},
                 "items": [_state_of(o, f"items/{i}/", arrays) for i, o in enumerate(obj)]}
     else:
+        obj = _adopt(obj)
         meta = _state_of(obj, "obj/", arrays)
+        # The object's own parts (e.g. a Model's preprocessing) unless given explicitly.
+        get = getattr(obj, "_lepton_get_part", None) or (lambda name: getattr(obj, name))
+        own = {name: get(name) for name in getattr(type(obj), "_lepton_parts", ())}
+        extra = {**{k: v for k, v in own.items() if v is not None and len(v)}, **extra}
     extras = {}
     for key, value in extra.items():
         _check_extra_name(obj, key, saving=True)  # load() refuses what would shadow
@@ -504,7 +534,15 @@ def load(path):
                 else:
                     raise _Invalid(f"extra entry {key!r} is not a list but has "
                                    f"{len(values)} items")
-                setattr(obj, key, value)
+                put = getattr(obj, "_lepton_set_part", None)
+                try:
+                    if put is not None and key in type(obj)._lepton_parts:
+                        put(key, value)
+                    else:
+                        setattr(obj, key, value)
+                except (TypeError, ValueError) as exc:
+                    raise _Invalid(f"cannot attach {key!r} to a {type(obj).__name__}: "
+                                   f"{exc}") from None
             if "metadata" in meta and not isinstance(obj, list):
                 obj.metadata_ = meta["metadata"]
             unexpected = sorted(set(archive.files) - used)

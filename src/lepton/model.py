@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from lepton import _data, _names
+from lepton._steps import CarriesPreprocessing
 from lepton import _validation as _v
 from lepton._native.dispatch import core as _core
 from lepton.io import register as _register
@@ -160,7 +161,7 @@ def _init_layer(scheme, act, fan_in, fan_out, rng, sk_rng, sk_factor, dtype):
 
 
 @_register("model")
-class Model:
+class Model(CarriesPreprocessing):
     """A multilayer perceptron with its parameters in one flat buffer.
 
     Parameters
@@ -183,6 +184,14 @@ class Model:
         The layer objects.
     input_dim, output_dim, n_params : int
     dtype : numpy.dtype
+    preprocessing : list
+        Fitted input transformers (e.g. :class:`lepton.StandardScaler`), applied in order to
+        X by :meth:`predict` and by :class:`lepton.Trainer` before the network; empty by
+        default.  Saved and loaded with the model.
+    target_preprocessing : list
+        Fitted target transformers (regression): the Trainer trains on their
+        ``transform`` of y, and :meth:`predict` returns outputs mapped back through their
+        ``inverse_transform`` (in reverse order).  Saved and loaded with the model.
 
     Examples
     --------
@@ -355,16 +364,23 @@ class Model:
             Wv[...] = W
             bv[...] = b
 
+    # ------------------------------------------------------------------ preprocessing
+    def _step_dims(self):
+        return self.input_dim, self.output_dim
+
     # ------------------------------------------------------------------ inference
     def predict(self, X, batch_size=None, n_threads=None):
         """Output activations of the network (probabilities for softmax/sigmoid heads).
 
-        One native call for the whole network, no dropout.
+        One native call for the whole network, no dropout.  X first goes through
+        :attr:`preprocessing`, and the outputs through the inverse of
+        :attr:`target_preprocessing`, when the model has them.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, input_dim)
-            Converted to the model dtype (C-contiguous) if needed; must be finite.
+            Raw inputs (before the model's preprocessing); converted to the model dtype
+            (C-contiguous) if needed; must be finite.
         batch_size : int, optional
             Rows per native work unit (default 256); results do not depend on it except
             through rounding.
@@ -386,6 +402,7 @@ class Model:
         """
         if batch_size is not None:
             batch_size = _v.check_int(batch_size, "batch_size", min=1)
+        X = self._transform_inputs(X)
         try:
             out = self._net.predict(X, batch_size, n_threads)
         except TypeError:
@@ -396,6 +413,8 @@ class Model:
             warnings.warn(f"overflow encountered in predict: finite input gave non-finite "
                           f"outputs ({self._dtype.name} range exceeded); scale the inputs or "
                           f"use dtype='float64'", RuntimeWarning, stacklevel=2)
+        if self.target_preprocessing:
+            out = np.ascontiguousarray(self._restore_targets(out), dtype=self._dtype)
         return out
 
     # ------------------------------------------------------------------ description
@@ -445,7 +464,9 @@ class Model:
 
     # ------------------------------------------------------------------ persistence
     def __getstate__(self):
-        return {"config": self.config(), "params": self.params.copy()}
+        return {"config": self.config(), "params": self.params.copy(),
+                "preprocessing": list(self.preprocessing),
+                "target_preprocessing": list(self.target_preprocessing)}
 
     def __setstate__(self, state):
         other = type(self).from_config(state["config"])
@@ -454,6 +475,8 @@ class Model:
             raise ValueError(f"pickled params have shape {params.shape}, the model needs "
                              f"{other.params.shape}")
         other.params[...] = params
+        other.preprocessing = state.get("preprocessing")
+        other.target_preprocessing = state.get("target_preprocessing")
         self.__dict__.update(other.__dict__)
 
     def _lepton_state(self):
@@ -500,7 +523,11 @@ class Model:
         return model
 
     def copy(self):
-        """An independent copy (same config and weights)."""
+        """An independent copy (same config, weights and preprocessing steps)."""
+        import copy
+
         other = type(self).from_config(self.config())
         other.params[...] = self.params
+        other.preprocessing = copy.deepcopy(self.preprocessing)
+        other.target_preprocessing = copy.deepcopy(self.target_preprocessing)
         return other

@@ -259,11 +259,15 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
     def _prepare(self, X, y, sample_weight=None, class_weight=None, name="X"):
-        """Validated (X, Y, sw, labels); raises before anything is modified."""
+        """Validated (X, Y, sw, labels) after the model's preprocessing; raises before
+        anything is modified."""
         model = self.model
-        X = _data.as_matrix(X, model.input_dim, model.dtype, name)
+        X = _data.as_matrix(model._transform_inputs(X), model.input_dim, model.dtype, name)
         yname = "y" if name == "X" else f"y of {name}"
         Y, labels = _data.targets(y, X.shape[0], self.loss, model.output_dim, model.dtype, yname)
+        if model.target_preprocessing:
+            Y = _data.as_matrix(model._transform_targets(Y), model.output_dim, model.dtype,
+                                yname)
         n_classes = model.output_dim if self.loss == _data.CE else 2
         sw = _data.sample_weights(sample_weight, class_weight, labels, X.shape[0], n_classes,
                                   model.dtype)

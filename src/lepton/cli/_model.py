@@ -229,33 +229,28 @@ def n_params(obj):
     return obj.n_params
 
 
-def _restore_target(obj, pred):
-    pred = np.asarray(pred, dtype=np.float64)
-    for step in reversed(obj.target_preprocessing):
-        pred = step.inverse_transform(pred.reshape(len(pred), -1)).reshape(pred.shape)
-    return pred
-
-
 def model_outputs(obj, X, names, source):
     """(predictions, probabilities or None, task) of a loaded estimator or Model.
 
     Classifiers predict their class labels; regressors predict in the target's original
-    units (the fitted target scaler undone).
+    units.  The model applies its own preprocessing (and undoes its target scaling).
     """
-    for step in obj.preprocessing:
-        X = step.transform(X)
+    Xt = X
+    for step in obj.preprocessing:   # only to name an overflow before the model sees it
+        Xt = step.transform(Xt)
     dtype = model_dtype(obj)
-    data.check_magnitude(X, names, source, float(np.finfo(dtype).max),
+    data.check_magnitude(Xt, names, source, float(np.finfo(dtype).max),
                          f"after the model's preprocessing it does not fit the model's "
                          f"{dtype.name} inputs")
+    del Xt
     if is_estimator(obj):
         if is_classifier(obj):
             proba = obj.predict_proba(X)
             return obj.predict(X), proba, "classification"
-        return _restore_target(obj, obj.predict(X)), None, "regression"
+        return np.asarray(obj.predict(X), dtype=np.float64), None, "regression"
     pred, proba = decode(obj.predict(X), obj.output_activation, model_classes(obj))
     if proba is None:
-        return _restore_target(obj, pred), None, "regression"
+        return np.asarray(pred, dtype=np.float64), None, "regression"
     return pred, proba, "classification"
 
 

@@ -24,6 +24,7 @@ from lepton import _sklcompat as skc
 from lepton import _validation as _v
 from lepton.estimators._net import _Net
 from lepton._params import ParamsMixin
+from lepton._steps import CarriesPreprocessing
 from lepton.datasets import split_indices
 
 _SOLVERS = ("adam", "sgd")
@@ -51,8 +52,13 @@ _REAL_PARAMS = {
 }
 
 
-class _BaseMLP(ParamsMixin):
-    """Base class: parameters, validation, the stochastic training loop and prediction."""
+class _BaseMLP(ParamsMixin, CarriesPreprocessing):
+    """Base class: parameters, validation, the stochastic training loop and prediction.
+
+    ``preprocessing`` (fitted input transformers, attached after construction or restored
+    by :func:`lepton.load`) is applied wherever the estimator reads X; see
+    :mod:`lepton._steps`.
+    """
 
     _estimator_type = None  # "classifier" / "regressor", for scikit-learn < 1.6
 
@@ -224,9 +230,17 @@ class _BaseMLP(ParamsMixin):
         except ValueError:  # ArgumentTypeError too
             raise self._bad(name, expected, value) from None
 
+    def _step_dims(self):
+        if not hasattr(self, "_net"):
+            return None, None
+        return self.n_features_in_, self._net.layer_units[-1]
+
     def _check_X(self, X, reset):
-        """Validate X; on ``reset`` record n_features_in_ / feature_names_in_."""
+        """Validate X (after the attached ``preprocessing``); on ``reset`` record
+        n_features_in_ / feature_names_in_ (those of X as given)."""
         names = skc.feature_names(X)
+        if self.preprocessing:
+            X = self._transform_inputs(X)
         if reset:
             dtype = _DTYPES[self.dtype]
         else:

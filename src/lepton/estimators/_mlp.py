@@ -47,6 +47,7 @@ class MLPClassifier(_BaseMLP):
     """
 
     _estimator_type = "classifier"
+    _real_targets = False
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, batch_size="auto", learning_rate="constant",
@@ -389,6 +390,9 @@ class MLPRegressor(_BaseMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = skc.column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.target_preprocessing:   # train in the transformed target space
+            Y = np.asarray(self._transform_targets(Y), dtype=np.float64)
+            y = Y[:, 0] if y.ndim == 1 else Y
         return Y.astype(np.float64, copy=False), y
 
     def _apply_class_weight(self, y, sw, incremental):
@@ -454,9 +458,12 @@ class MLPRegressor(_BaseMLP):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            The predicted values (in the network's dtype).
+            The predicted values (in the network's dtype), mapped back through the inverse
+            of the attached ``target_preprocessing`` if any.
         """
         out = self._forward(X)
+        if self.target_preprocessing:
+            out = np.ascontiguousarray(self._restore_targets(out), dtype=out.dtype)
         return out[:, 0].copy() if out.shape[1] == 1 else out
 
     def score(self, X, y, sample_weight=None):
