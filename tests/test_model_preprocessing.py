@@ -176,3 +176,23 @@ def test_pipeline_bad_input():
         lepton.Pipeline([("a", lepton.StandardScaler()), ("a", lepton.MLPClassifier())])
     with pytest.raises(TypeError, match="cannot save"):
         lepton.save(lepton.Pipeline([("a", "passthrough"), ("m", _model())]), "/tmp/x.npz")
+
+
+def test_a_pipeline_file_without_its_steps_is_invalid(tmp_path):
+    import json
+    import zipfile
+    X, y, _ = _data()
+    pipe = lepton.make_pipeline(lepton.StandardScaler(), _model())
+    pipe.steps[0][1].fit(X)
+    lepton.save(pipe, tmp_path / "p.npz")
+    with zipfile.ZipFile(tmp_path / "p.npz") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    meta = json.loads(np.load(tmp_path / "p.npz")["__lepton__"].tobytes())
+    meta["extra"] = {}
+    arrays = {n[:-4]: np.load(tmp_path / "p.npz")[n[:-4]] for n in members
+              if not n.startswith("extra/") and n != "__lepton__.npy"}
+    arrays["__lepton__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match="not a valid lepton file: Pipeline: the file names "
+                                         "steps it does not hold"):
+        lepton.load(tmp_path / "bad.npz")

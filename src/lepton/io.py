@@ -543,6 +543,12 @@ def load(path):
                 except (TypeError, ValueError) as exc:
                     raise _Invalid(f"cannot attach {key!r} to a {type(obj).__name__}: "
                                    f"{exc}") from None
+            check = getattr(obj, "_lepton_check_parts", None)
+            if check is not None:      # e.g. a Pipeline whose steps were not in the file
+                try:
+                    check()
+                except (TypeError, ValueError) as exc:
+                    raise _Invalid(f"{type(obj).__name__}: {exc}") from None
             if "metadata" in meta and not isinstance(obj, list):
                 obj.metadata_ = meta["metadata"]
             unexpected = sorted(set(archive.files) - used)

@@ -205,6 +205,11 @@ class Pipeline:
             raise ValueError(f"the file names {len(names)} steps but holds {len(objects)}")
         self.steps = _check_steps(list(zip(names, objects)))
 
+    def _lepton_check_parts(self):
+        if any(obj is None for _, obj in self.steps):
+            raise ValueError("the file names steps it does not hold")
+        _check_steps(self.steps)
+
     @classmethod
     def _from_lepton_state(cls, config, arrays):
         io._require_keys(config, ("names",), ())
